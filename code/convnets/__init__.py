@@ -1,0 +1,24 @@
+"""convnets: the helpers of ch316, "From AlexNet to EfficientNet".
+
+One concept per module:
+
+* :mod:`convnets.shapes`        convolution arithmetic (output size, receptive field)
+* :mod:`convnets.layers`        NumPy layers, forward and backward side by side
+* :mod:`convnets.network`       containers (sequential, residual, concat, dense, gate) and SGD
+* :mod:`convnets.spec`          the declarative language networks are written in
+* :mod:`convnets.blocks`        residual, dense, Inception and MBConv blocks, as definitions
+* :mod:`convnets.architectures` the milestones, written like their papers' tables
+* :mod:`convnets.accounting`    shapes, parameters, MACs and depth of a definition
+* :mod:`convnets.build`         a definition turned into layers that run
+* :mod:`convnets.zoo`           every network of the chapter, and ``python -m convnets.zoo``
+* :mod:`convnets.results`       published ImageNet results with citations and protocols
+* :mod:`convnets.experiments`   gradient flow, shattered gradients, training
+* :mod:`convnets.datasets`      the real data the experiments use (scikit-learn's digits)
+* :mod:`convnets.plotting`      figures
+"""
+
+from .accounting import count, summary
+from .build import build
+from .shapes import conv_output_size, receptive_field
+
+__all__ = ["build", "count", "summary", "conv_output_size", "receptive_field"]

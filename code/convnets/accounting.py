@@ -1,0 +1,196 @@
+"""Count a network definition: output shapes, parameters, multiply-accumulates, depth.
+
+Conventions (stated once, used everywhere in the chapter):
+
+* **parameters** are trainable weights and biases, including batch norm's gamma
+  and beta; batch norm's running mean and variance are *not* parameters;
+* **MACs** (multiply-accumulates) count convolutions and linear layers only:
+  a k x k convolution from C_in/groups to C_out channels on an H' x W' output costs
+  C_out * H' * W' * (C_in/groups) * k * k. Bias additions, batch norm, activations,
+  pooling, residual additions and the squeeze-and-excitation product are not counted
+  (together they are a few percent at most);
+* **depth** is the number of weight layers (convolutions and linear layers) on the
+  longest path from input to output: VGG-16 has 16, ResNet-50 50, DenseNet-121 121,
+  GoogLeNet 22. Parallel shortcuts do not add to it; squeeze-and-excitation's two
+  1x1 convolutions do, since they lie on a path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .checks import positive_int
+from .shapes import conv_output_size
+from .spec import (
+    LRN,
+    Act,
+    AdaptiveAvgPool,
+    AvgPool,
+    BatchNorm,
+    Concat,
+    Conv,
+    DenseConcat,
+    Dropout,
+    Flatten,
+    Gate,
+    GlobalAvgPool,
+    Linear,
+    MaxPool,
+    Residual,
+    Seq,
+    describe,
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One leaf layer of a network, counted."""
+
+    path: str
+    layer: str
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A counted network: its rows and totals."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    rows: tuple[Row, ...]
+    params: int
+    macs: int
+    depth: int
+
+    def by_prefix(self, level: int = 1) -> dict[str, tuple[int, int]]:
+        """Parameters and MACs summed by the first ``level`` parts of each path (stages at level 1)."""
+        totals: dict[str, tuple[int, int]] = {}
+        for row in self.rows:
+            key = ".".join(row.path.split(".")[:level])
+            p, m = totals.get(key, (0, 0))
+            totals[key] = (p + row.params, m + row.macs)
+        return totals
+
+
+def _spatial(path: str, leaf, shape, kernel: int, stride: int, padding: int, ceil_mode: bool = False):
+    if len(shape) != 3:
+        raise ValueError(f"{path} ({describe(leaf)}): needs a (C, H, W) input, got {shape}")
+    c, h, w = shape
+    try:
+        return (c, conv_output_size(h, kernel, stride, padding, ceil_mode=ceil_mode),
+                conv_output_size(w, kernel, stride, padding, ceil_mode=ceil_mode))
+    except ValueError as err:
+        raise ValueError(f"{path} ({describe(leaf)}) on input {shape}: {err}") from None
+
+
+def _leaf(node, shape, path):
+    """(output shape, params, macs, weight layers) of one leaf."""
+    if isinstance(node, Conv):
+        c = shape[0]
+        if c % node.groups or node.out % node.groups:
+            raise ValueError(f"{path}: groups={node.groups} must divide in channels {c} and out {node.out}")
+        _, h, w = _spatial(path, node, shape, node.kernel, node.stride, node.pad)
+        per_output = (c // node.groups) * node.kernel * node.kernel
+        params = node.out * per_output + (node.out if node.bias else 0)
+        return (node.out, h, w), params, node.out * h * w * per_output, 1
+    if isinstance(node, Linear):
+        if len(shape) != 1:
+            raise ValueError(f"{path} (Linear): needs a flat (F,) input, got {shape}; add Flatten")
+        return (node.out,), shape[0] * node.out + (node.out if node.bias else 0), shape[0] * node.out, 1
+    if isinstance(node, BatchNorm):
+        return shape, 2 * shape[0], 0, 0
+    if isinstance(node, (Act, LRN, Dropout)):
+        return shape, 0, 0, 0
+    if isinstance(node, MaxPool):
+        return _spatial(path, node, shape, node.kernel, node.stride, node.padding, node.ceil_mode), 0, 0, 0
+    if isinstance(node, AvgPool):
+        return _spatial(path, node, shape, node.kernel, node.stride, node.padding), 0, 0, 0
+    if isinstance(node, AdaptiveAvgPool):
+        c, h, w = shape
+        if h % node.size or w % node.size:
+            raise ValueError(f"{path} (AdaptiveAvgPool {node.size}): input {h}x{w} is not a multiple of "
+                             f"{node.size}; only exact divisions are supported")
+        return (c, node.size, node.size), 0, 0, 0
+    if isinstance(node, GlobalAvgPool):
+        return ((shape[0], 1, 1) if node.keepdims else (shape[0],)), 0, 0, 0
+    if isinstance(node, Flatten):
+        return (math.prod(shape),), 0, 0, 0
+    raise TypeError(f"{path}: unknown layer type {type(node).__name__}")
+
+
+def _walk(node, shape, path, rows):
+    """Count ``node`` on an input of ``shape``; append leaf rows; return (output shape, depth)."""
+    if isinstance(node, Seq):
+        depth = 0
+        for i, item in enumerate(node.items):
+            label = item.name if isinstance(item, (Seq, Concat)) and item.name else str(i)
+            shape, d = _walk(item, shape, f"{path}.{label}" if path else label, rows)
+            depth += d
+        return shape, depth
+    if isinstance(node, Residual):
+        out, d_body = _walk(node.body, shape, f"{path}.body", rows)
+        short, d_short = (shape, 0) if node.shortcut is None else _walk(node.shortcut, shape, f"{path}.shortcut", rows)
+        if out != short:
+            raise ValueError(f"{path}: residual body gives {out} but shortcut gives {short}")
+        return out, max(d_body, d_short)
+    if isinstance(node, Concat):
+        outs = [_walk(b, shape, f"{path}.{b.name if isinstance(b, Seq) and b.name else i}", rows)
+                for i, b in enumerate(node.branches)]
+        if len({o[1:] for o, _ in outs}) != 1:
+            raise ValueError(f"{path}: branch outputs {[o for o, _ in outs]} differ in size")
+        return (sum(o[0] for o, _ in outs), *outs[0][0][1:]), max(d for _, d in outs)
+    if isinstance(node, DenseConcat):
+        out, d = _walk(node.body, shape, f"{path}.{node.name}", rows)
+        if out[1:] != shape[1:]:
+            raise ValueError(f"{path}: dense layer changed the size {shape[1:]} -> {out[1:]}")
+        return (shape[0] + out[0], *shape[1:]), d
+    if isinstance(node, Gate):
+        out, d = _walk(node.gate, shape, f"{path}.{node.name}", rows)
+        if out != (shape[0], 1, 1):
+            raise ValueError(f"{path}: gate gives {out}, expected {(shape[0], 1, 1)}")
+        return shape, d
+    out, params, macs, d = _leaf(node, shape, path)
+    rows.append(Row(path, describe(node), out, params, macs))
+    return out, d
+
+
+def count(network, input_shape) -> Counts:
+    """Count ``network`` (a :mod:`convnets.spec` tree) on one input of ``input_shape`` = (C, H, W) or (F,).
+
+    >>> from convnets.spec import Seq, Conv
+    >>> count(Seq("net", Conv(8, 3, bias=True)), (3, 32, 32)).params   # 8 * 3 * 3 * 3 + 8
+    224
+    """
+    if not isinstance(network, (Seq, Residual, Concat, DenseConcat, Gate)):
+        raise TypeError(f"network must be a spec container such as Seq, got {type(network).__name__}")
+    if not isinstance(input_shape, tuple) or len(input_shape) not in (1, 3):
+        raise ValueError(f"input_shape must be a tuple (C, H, W) or (F,), got {input_shape!r}")
+    for i, v in enumerate(input_shape):
+        positive_int(f"input_shape[{i}]", v)
+    rows: list[Row] = []
+    out, depth = _walk(network, tuple(input_shape), "", rows)
+    return Counts(getattr(network, "name", ""), tuple(input_shape), out, tuple(rows),
+                  sum(r.params for r in rows), sum(r.macs for r in rows), depth)
+
+
+def summary(counts: Counts, *, skip_empty: bool = True) -> str:
+    """A per-layer table like Keras' ``model.summary()``: path, layer, output shape, params, MACs.
+
+    ``skip_empty`` leaves out rows with neither parameters nor MACs that keep the shape
+    (activations, dropout); pooling rows stay because they change the shape.
+    """
+    lines = [f"{'layer':<40} {'type':<18} {'output shape':<18} {'params':>12} {'MACs':>15}", "-" * 107]
+    previous = counts.input_shape
+    for r in counts.rows:
+        if skip_empty and not r.params and not r.macs and r.output_shape == previous:
+            continue
+        previous = r.output_shape
+        shape = "x".join(map(str, r.output_shape))
+        lines.append(f"{r.path:<40} {r.layer:<18} {shape:<18} {r.params:>12,} {r.macs:>15,}")
+    lines += ["-" * 107, f"{'total':<78} {counts.params:>12,} {counts.macs:>15,}",
+              f"weight-layer depth {counts.depth}; input {'x'.join(map(str, counts.input_shape))}"]
+    return "\n".join(lines)

@@ -1,0 +1,301 @@
+"""The six milestones (and MobileNetV2), each written like its paper's table.
+
+Every function returns a :mod:`convnets.spec` tree for a 3-channel ImageNet
+input and 1000 classes unless told otherwise. Where the paper and the
+reference implementation most libraries ship differ, both are here:
+
+=============  ==================================  ======================================
+network        paper                               reference implementation (torchvision)
+=============  ==================================  ======================================
+AlexNet        2 GPUs: grouped conv2/4/5, LRN,     "one weird trick" widths 64-192-384-
+               96-256-384-384-256, 227x227 input   256-256, no groups, no LRN
+GoogLeNet      true 5x5 branch, biases, no BN      3x3 in the "5x5" branch, BN, no bias
+ResNet-50+     stride in the first 1x1             stride in the 3x3 ("v1.5")
+=============  ==================================  ======================================
+"""
+
+from __future__ import annotations
+
+import math
+
+from .blocks import basic_block, bottleneck_block, conv_bn_act, dense_layer, inception, mbconv, transition
+from .checks import one_of, positive_int
+from .spec import LRN, Act, AdaptiveAvgPool, BatchNorm, Conv, Dropout, Flatten, GlobalAvgPool, Linear, MaxPool, Seq
+
+
+def _classifier(*hidden: int, classes: int, dropout: float) -> Seq:
+    """Flatten, then (dropout?) linear + ReLU per hidden width, then the output layer."""
+    items = [Flatten()]
+    for width in hidden:
+        items += [Dropout(dropout), Linear(width), Act("relu")] if dropout else [Linear(width), Act("relu")]
+    if dropout and not hidden:
+        items.append(Dropout(dropout))
+    items.append(Linear(classes))
+    return Seq("classifier", *items)
+
+
+# ----------------------------------------------------------------------- AlexNet
+#  Krizhevsky et al. (2012), Fig. 2; conv2, conv4 and conv5 see only their own GPU's half.
+ALEXNET_2012 = [
+    #  name     out  kernel stride pad  groups  LRN    max-pool
+    ("conv1",   96,  11,    4,     0,   1,      True,  True),
+    ("conv2",   256, 5,     1,     2,   2,      True,  True),
+    ("conv3",   384, 3,     1,     1,   1,      False, False),
+    ("conv4",   384, 3,     1,     1,   2,      False, False),
+    ("conv5",   256, 3,     1,     1,   2,      False, True),
+]
+#  Krizhevsky (2014), "one weird trick": the widths torchvision's AlexNet ships.
+ALEXNET_ONE_WEIRD_TRICK = [
+    ("conv1",   64,  11,    4,     2,   1,      False, True),
+    ("conv2",   192, 5,     1,     2,   1,      False, True),
+    ("conv3",   384, 3,     1,     1,   1,      False, False),
+    ("conv4",   256, 3,     1,     1,   1,      False, False),
+    ("conv5",   256, 3,     1,     1,   1,      False, True),
+]
+
+
+def alexnet(variant: str = "paper", classes: int = 1000) -> Seq:
+    """AlexNet: ``variant="paper"`` (2012, input 227x227) or ``"torchvision"`` (input 224x224)."""
+    one_of("variant", variant, {"paper", "torchvision"})
+    table = ALEXNET_2012 if variant == "paper" else ALEXNET_ONE_WEIRD_TRICK
+    stages = []
+    for name, out, k, s, p, groups, lrn, pool in table:
+        items = [Conv(out, k, s, p, groups=groups, bias=True), Act("relu")]
+        items += [LRN()] if lrn else []
+        items += [MaxPool(3, 2)] if pool else []
+        stages.append(Seq(name, *items))
+    pool = [] if variant == "paper" else [AdaptiveAvgPool(6)]
+    return Seq("alexnet", *stages, *pool, _classifier(4096, 4096, classes=classes, dropout=0.5))
+
+
+# --------------------------------------------------------------------------- VGG
+#  Simonyan & Zisserman (2015), Table 1: numbers are 3x3 convolutions' widths, "M" a 2x2 max-pool.
+VGG_CONFIGS = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],                       # VGG-11
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],               # VGG-13
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],  # VGG-16
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+          512, 512, 512, 512, "M"],                                                               # VGG-19
+}
+VGG_DEPTHS = {11: "A", 13: "B", 16: "D", 19: "E"}
+
+
+def vgg(depth: int = 16, batch_norm: bool = False, classes: int = 1000) -> Seq:
+    """VGG-11/13/16/19 (configurations A, B, D, E); ``batch_norm`` adds BN after each conv (biases kept)."""
+    one_of("depth", depth, set(VGG_DEPTHS))
+    stages, items, block = [], [], 1
+    for v in VGG_CONFIGS[VGG_DEPTHS[depth]]:
+        if v == "M":
+            stages.append(Seq(f"block{block}", *items, MaxPool(2, 2)))
+            items, block = [], block + 1
+        else:
+            items += [Conv(v, 3, bias=True)] + ([BatchNorm()] if batch_norm else []) + [Act("relu")]
+    return Seq(f"vgg{depth}", *stages, AdaptiveAvgPool(7), _classifier(4096, 4096, classes=classes, dropout=0.5))
+
+
+# --------------------------------------------------------------------- GoogLeNet
+#  Szegedy et al. (2015), Table 1.
+GOOGLENET_INCEPTIONS = [
+    #  name  #1x1  #3x3 reduce  #3x3  #5x5 reduce  #5x5  pool proj
+    ("3a",   64,   96,          128,  16,          32,   32),
+    ("3b",   128,  128,         192,  32,          96,   64),
+    ("4a",   192,  96,          208,  16,          48,   64),
+    ("4b",   160,  112,         224,  24,          64,   64),
+    ("4c",   128,  128,         256,  24,          64,   64),
+    ("4d",   112,  144,         288,  32,          64,   64),
+    ("4e",   256,  160,         320,  32,          128,  128),
+    ("5a",   256,  160,         320,  32,          128,  128),
+    ("5b",   384,  192,         384,  48,          128,  128),
+]
+
+
+def googlenet(variant: str = "paper", classes: int = 1000) -> Seq:
+    """GoogLeNet without its auxiliary heads: ``"paper"`` (Caffe's bvlc_googlenet) or ``"torchvision"``."""
+    one_of("variant", variant, {"paper", "torchvision"})
+    faithful = variant == "paper"
+    bn = not faithful
+    lrn = [LRN()] if faithful else []
+    stem = Seq("stem", *conv_bn_act("conv1", 64, 7, 2, bn=bn).items, MaxPool(3, 2, ceil_mode=True), *lrn,
+               *conv_bn_act("conv2", 64, 1, bn=bn).items, *conv_bn_act("conv3", 192, 3, bn=bn).items,
+               *lrn, MaxPool(3, 2, ceil_mode=True))
+    modules = {name: inception(name, *widths, faithful=faithful) for name, *widths in GOOGLENET_INCEPTIONS}
+    last_pool = MaxPool(3, 2, ceil_mode=True) if faithful else MaxPool(2, 2, ceil_mode=True)
+    return Seq("googlenet", stem,
+               Seq("inception3", modules["3a"], modules["3b"], MaxPool(3, 2, ceil_mode=True)),
+               Seq("inception4", *(modules[n] for n in ("4a", "4b", "4c", "4d", "4e")), last_pool),
+               Seq("inception5", modules["5a"], modules["5b"]),
+               GlobalAvgPool(), _classifier(classes=classes, dropout=0.4 if faithful else 0.2))
+
+
+# ------------------------------------------------------------------------ ResNet
+#  He et al. (2015), Table 1: blocks per stage; stage widths 64, 128, 256, 512.
+RESNET_STAGES = {
+    #     block         conv2_x conv3_x conv4_x conv5_x
+    18:  ("basic",      (2,      2,      2,      2)),
+    34:  ("basic",      (3,      4,      6,      3)),
+    50:  ("bottleneck", (3,      4,      6,      3)),
+    101: ("bottleneck", (3,      4,      23,     3)),
+    152: ("bottleneck", (3,      8,      36,     3)),
+}
+RESNET_WIDTHS = (64, 128, 256, 512)
+
+
+def resnet(depth: int = 50, *, stride_in_3x3: bool = True, classes: int = 1000) -> Seq:
+    """ResNet-18/34/50/101/152. ``stride_in_3x3=False`` is the paper's v1 bottleneck."""
+    one_of("depth", depth, set(RESNET_STAGES))
+    kind, counts = RESNET_STAGES[depth]
+    stem = Seq("stem", *conv_bn_act("conv1", 64, 7, 2).items, MaxPool(3, 2, 1))
+    stages, channels = [], 64
+    for i, (width, count) in enumerate(zip(RESNET_WIDTHS, counts, strict=True)):
+        blocks = []
+        for j in range(count):
+            stride = 2 if i > 0 and j == 0 else 1
+            if kind == "basic":
+                blocks.append(basic_block(channels, width, stride))
+                channels = width
+            else:
+                blocks.append(bottleneck_block(channels, width, stride, stride_in_3x3=stride_in_3x3))
+                channels = 4 * width
+        stages.append(Seq(f"conv{i + 2}_x", *blocks))
+    return Seq(f"resnet{depth}", stem, *stages, GlobalAvgPool(), _classifier(classes=classes, dropout=0))
+
+
+# ---------------------------------------------------------------------- DenseNet
+#  Huang et al. (2017), Table 1: dense layers per block (growth rate k = 32, bottleneck 4k, compression 0.5).
+DENSENET_BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32)}
+
+
+def densenet(depth: int = 121, *, growth: int = 32, compression: float = 0.5, classes: int = 1000) -> Seq:
+    """DenseNet-BC: stem of 2k channels, four dense blocks, transitions that halve channels."""
+    one_of("depth", depth, set(DENSENET_BLOCKS))
+    channels = 2 * growth
+    stem = Seq("stem", *conv_bn_act("conv0", channels, 7, 2).items, MaxPool(3, 2, 1))
+    stages = []
+    for i, layers in enumerate(DENSENET_BLOCKS[depth]):
+        items = [dense_layer(growth) for _ in range(layers)]
+        channels += layers * growth
+        if i < 3:
+            channels = int(channels * compression)
+            items.append(transition(channels))
+        stages.append(Seq(f"denseblock{i + 1}", *items))
+    return Seq(f"densenet{depth}", stem, *stages, BatchNorm(), Act("relu"), GlobalAvgPool(),
+               _classifier(classes=classes, dropout=0))
+
+
+# ------------------------------------------------------------------ EfficientNet
+#  Tan & Le (2019), Table 1: EfficientNet-B0, one MBConv stage per line.
+EFFICIENTNET_B0 = [
+    #  expand  kernel  stride  out   repeats
+    (1,        3,      1,      16,   1),
+    (6,        3,      2,      24,   2),
+    (6,        5,      2,      40,   2),
+    (6,        3,      2,      80,   3),
+    (6,        5,      1,      112,  3),
+    (6,        5,      2,      192,  4),
+    (6,        3,      1,      320,  1),
+]
+#  The released coefficients (width, depth, resolution, dropout) of the reference code
+#  (tensorflow/tpu efficientnet_builder.py), not alpha**phi etc.: they were set by hand.
+EFFICIENTNET_COEFFICIENTS = {
+    "b0": (1.0, 1.0, 224, 0.2),
+    "b1": (1.0, 1.1, 240, 0.2),
+    "b2": (1.1, 1.2, 260, 0.3),
+    "b3": (1.2, 1.4, 300, 0.3),
+    "b4": (1.4, 1.8, 380, 0.4),
+    "b5": (1.6, 2.2, 456, 0.4),
+    "b6": (1.8, 2.6, 528, 0.5),
+    "b7": (2.0, 3.1, 600, 0.5),
+}
+
+
+def round_channels(channels: float, width: float = 1.0, divisor: int = 8) -> int:
+    """Scale a channel count and round it to a multiple of ``divisor``, never down by more than 10%.
+
+    The rule of the reference code (``round_filters`` in tensorflow/tpu's EfficientNet,
+    ``_make_divisible`` in MobileNetV2 and torchvision).
+    """
+    scaled = channels * width
+    rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * scaled:
+        rounded += divisor
+    return int(rounded)
+
+
+def round_repeats(repeats: int, depth: float) -> int:
+    """Scale a stage's number of blocks and round up (``round_repeats`` in the reference code)."""
+    return int(math.ceil(depth * repeats))
+
+
+def efficientnet(name: str = "b0", classes: int = 1000) -> Seq:
+    """EfficientNet-B0..B7: B0's table scaled by the released width and depth coefficients."""
+    one_of("name", name, set(EFFICIENTNET_COEFFICIENTS))
+    width, depth, _, dropout = EFFICIENTNET_COEFFICIENTS[name]
+    channels = round_channels(32, width)
+    stem = conv_bn_act("stem", channels, 3, 2, act="silu")
+    stages = []
+    for i, (expand, kernel, stride, out, repeats) in enumerate(EFFICIENTNET_B0):
+        out = round_channels(out, width)
+        blocks = []
+        for j in range(round_repeats(repeats, depth)):
+            blocks.append(mbconv(channels, out, kernel, stride if j == 0 else 1, expand))
+            channels = out
+        stages.append(Seq(f"stage{i + 1}", *blocks))
+    head = conv_bn_act("head", round_channels(1280, width), 1, act="silu")
+    return Seq(f"efficientnet-{name}", stem, *stages, head, GlobalAvgPool(),
+               _classifier(classes=classes, dropout=dropout))
+
+
+#  Sandler et al. (2018), Table 2: t (expansion), c (channels), n (repeats), s (stride).
+MOBILENET_V2 = [
+    #  t  c    n  s
+    (1, 16,  1, 1),
+    (6, 24,  2, 2),
+    (6, 32,  3, 2),
+    (6, 64,  4, 2),
+    (6, 96,  3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
+
+
+def mobilenet_v2(classes: int = 1000) -> Seq:
+    """MobileNetV2 (width 1.0): inverted residuals with ReLU6 and no squeeze-and-excitation."""
+    channels = 32
+    stem = conv_bn_act("stem", channels, 3, 2, act="relu6")
+    stages = []
+    for i, (t, c, n, s) in enumerate(MOBILENET_V2):
+        blocks = []
+        for j in range(n):
+            blocks.append(mbconv(channels, c, 3, s if j == 0 else 1, t, se_ratio=0, act="relu6"))
+            channels = c
+        stages.append(Seq(f"stage{i + 1}", *blocks))
+    head = conv_bn_act("head", 1280, 1, act="relu6")
+    return Seq("mobilenet_v2", stem, *stages, head, GlobalAvgPool(), _classifier(classes=classes, dropout=0.2))
+
+
+# ------------------------------------------------------------ small, runnable nets
+def small_resnet(depth: int, *, residual: bool = True, widths: tuple[int, ...] = (16, 32, 64),
+                 in_channels: int = 1, classes: int = 10, variant: str = "post") -> Seq:
+    """The CIFAR-style networks of He et al. (2015, section 4.2), sized for small images.
+
+    depth = 6n + 2: a 3x3 stem, three stages of n basic blocks (widths doubling, stride 2
+    between stages), global average pooling and a linear layer. ``residual=False`` is the
+    plain network with the same layers. Shortcuts that change shape are 1x1 projections
+    (the paper's option B).
+    """
+    depth = positive_int("depth", depth, minimum=8)
+    if (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 26, 32, 44, 56, ...), got {depth}")
+    positive_int("in_channels", in_channels)
+    n = (depth - 2) // 6
+    channels = widths[0]
+    stages = []
+    for i, width in enumerate(widths):
+        blocks = []
+        for j in range(n):
+            stride = 2 if i > 0 and j == 0 else 1
+            blocks.append(basic_block(channels, width, stride, residual=residual, variant=variant))
+            channels = width
+        stages.append(Seq(f"stage{i + 1}", *blocks))
+    return Seq(f"{'res' if residual else 'plain'}{depth}", conv_bn_act("stem", widths[0], 3), *stages,
+               GlobalAvgPool(), _classifier(classes=classes, dropout=0))

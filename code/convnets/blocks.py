@@ -1,0 +1,131 @@
+"""The building blocks of the six milestones, as definitions (see :mod:`convnets.spec`).
+
+Each function returns a tree that :mod:`convnets.accounting` can count and
+:mod:`convnets.build` can run. Input channels are passed only where a block's
+structure depends on them (a projection shortcut, squeeze-and-excitation's width).
+"""
+
+from __future__ import annotations
+
+from .checks import one_of, positive_int
+from .spec import Act, AvgPool, BatchNorm, Concat, Conv, DenseConcat, Gate, GlobalAvgPool, MaxPool, Residual, Seq
+
+
+def conv_bn_act(name: str, out: int, kernel: int, stride: int = 1, *, groups: int = 1,
+                act: str | None = "relu", bn: bool = True, padding: int | None = None) -> Seq:
+    """Convolution (no bias when batch norm follows), batch norm, activation."""
+    items = [Conv(out, kernel, stride, padding, groups=groups, bias=not bn)]
+    if bn:
+        items.append(BatchNorm())
+    if act:
+        items.append(Act(act))
+    return Seq(name, *items)
+
+
+def _projection(in_channels: int, out: int, stride: int, bn: bool = True) -> Seq | None:
+    """1x1 convolution shortcut when the shape changes, else None (identity)."""
+    if stride == 1 and in_channels == out:
+        return None
+    return conv_bn_act("shortcut", out, 1, stride, act=None, bn=bn)
+
+
+# ---------------------------------------------------------------------- ResNet
+def basic_block(in_channels: int, out: int, stride: int = 1, *, variant: str = "post",
+                residual: bool = True, bn: bool = True) -> Seq:
+    """Two 3x3 convolutions (ResNet-18/34).
+
+    variant "post" (He et al., 2015):  relu(BN(conv(relu(BN(conv x)))) + x)
+    variant "pre"  (He et al., 2016):  conv(relu(BN(conv(relu(BN x))))) + x
+    ``residual=False`` drops the shortcut: the "plain" network of the same depth.
+    """
+    one_of("variant", variant, {"post", "pre"})
+    positive_int("in_channels", in_channels)
+    if variant == "post":
+        body = Seq("body", *conv_bn_act("a", out, 3, stride, bn=bn).items,
+                   *conv_bn_act("b", out, 3, act=None, bn=bn).items)
+        if not residual:
+            return Seq("block", body, Act("relu"))
+        return Seq("block", Residual(body, _projection(in_channels, out, stride, bn)), Act("relu"))
+    pre = [BatchNorm()] if bn else []
+    body = Seq("body", *pre, Act("relu"), Conv(out, 3, stride, bias=not bn),
+               *pre, Act("relu"), Conv(out, 3, bias=not bn))
+    if not residual:
+        return Seq("block", body)
+    shortcut = None if stride == 1 and in_channels == out else Seq("shortcut", Conv(out, 1, stride))
+    return Seq("block", Residual(body, shortcut))
+
+
+def bottleneck_block(in_channels: int, width: int, stride: int = 1, *, expansion: int = 4,
+                     stride_in_3x3: bool = True) -> Seq:
+    """1x1 reduce, 3x3, 1x1 expand (ResNet-50/101/152); output ``expansion * width`` channels.
+
+    The paper strides in the first 1x1 convolution; torchvision and most libraries
+    ("ResNet v1.5") stride in the 3x3, which costs more MACs and scores higher.
+    """
+    out = expansion * width
+    s1, s3 = (1, stride) if stride_in_3x3 else (stride, 1)
+    body = Seq("body", *conv_bn_act("reduce", width, 1, s1).items,
+               *conv_bn_act("conv3x3", width, 3, s3).items,
+               *conv_bn_act("expand", out, 1, act=None).items)
+    return Seq("block", Residual(body, _projection(in_channels, out, stride)), Act("relu"))
+
+
+# -------------------------------------------------------------------- DenseNet
+def dense_layer(growth: int, bottleneck: int = 4) -> DenseConcat:
+    """BN-ReLU-1x1 (bottleneck * growth) - BN-ReLU-3x3 (growth), concatenated to its input."""
+    return DenseConcat(Seq("layer", BatchNorm(), Act("relu"), Conv(bottleneck * growth, 1),
+                           BatchNorm(), Act("relu"), Conv(growth, 3)))
+
+
+def transition(out: int) -> Seq:
+    """BN-ReLU-1x1 convolution to ``out`` channels, then 2x2 average pooling."""
+    return Seq("transition", BatchNorm(), Act("relu"), Conv(out, 1), AvgPool(2, 2))
+
+
+# ------------------------------------------------------------------- GoogLeNet
+def inception(name: str, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int,
+              *, faithful: bool = True) -> Concat:
+    """Inception module: four parallel branches, concatenated (Szegedy et al., 2015, Table 1).
+
+    ``faithful=True``: convolutions with bias and ReLU, no batch norm, a true 5x5 branch.
+    ``faithful=False``: torchvision's reference: conv (no bias) + BN + ReLU, and a 3x3 where the
+    paper has its 5x5 (a known quirk kept for compatibility with its weights).
+    """
+    bn = not faithful
+    k5 = 5 if faithful else 3
+    return Concat(name,
+                  Seq("1x1", *conv_bn_act("", c1, 1, bn=bn).items),
+                  Seq("3x3", *conv_bn_act("", c3_reduce, 1, bn=bn).items, *conv_bn_act("", c3, 3, bn=bn).items),
+                  Seq(f"{k5}x{k5}", *conv_bn_act("", c5_reduce, 1, bn=bn).items,
+                      *conv_bn_act("", c5, k5, bn=bn).items),
+                  Seq("pool", MaxPool(3, 1, 1, ceil_mode=True), *conv_bn_act("", pool_proj, 1, bn=bn).items))
+
+
+# ----------------------------------------------------------- MobileNet / EfficientNet
+def squeeze_excite(channels: int, squeezed: int, act: str = "silu") -> Gate:
+    """Global pool, 1x1 down to ``squeezed``, act, 1x1 back up, sigmoid: one weight per channel."""
+    return Gate(Seq("se", GlobalAvgPool(keepdims=True), Conv(squeezed, 1, bias=True), Act(act),
+                    Conv(channels, 1, bias=True), Act("sigmoid")))
+
+
+def mbconv(in_channels: int, out: int, kernel: int, stride: int, expand: int, *,
+           se_ratio: float = 0.25, act: str = "silu") -> Seq:
+    """Inverted residual (MobileNetV2) with optional squeeze-and-excitation (EfficientNet's MBConv).
+
+    1x1 expand to ``expand * in`` (skipped when expand = 1), depthwise k x k with the stride,
+    SE squeezing to ``se_ratio * in`` channels, linear 1x1 projection; identity shortcut when
+    the shape is unchanged.
+    """
+    positive_int("in_channels", in_channels)
+    hidden = in_channels * positive_int("expand", expand)
+    items = []
+    if expand != 1:
+        items += conv_bn_act("expand", hidden, 1, act=act).items
+    items += conv_bn_act("depthwise", hidden, kernel, stride, groups=hidden, act=act).items
+    if se_ratio:
+        items.append(squeeze_excite(hidden, max(1, int(in_channels * se_ratio))))
+    items += conv_bn_act("project", out, 1, act=None).items
+    body = Seq("body", *items)
+    if stride == 1 and in_channels == out:
+        return Seq("block", Residual(body))
+    return Seq("block", body)

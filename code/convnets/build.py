@@ -1,0 +1,107 @@
+"""Turn a network definition (:mod:`convnets.spec`) into NumPy layers that run.
+
+The same tree that :func:`convnets.accounting.count` counts is instantiated
+here, so a small ResNet in a notebook is literally the definition the chapter
+counts, run. ``build`` checks that the built network has exactly as many
+parameters as the accounting says.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import layers as L
+from . import network as N
+from .accounting import _leaf, count
+from .spec import (
+    LRN,
+    Act,
+    AdaptiveAvgPool,
+    AvgPool,
+    BatchNorm,
+    Concat,
+    Conv,
+    DenseConcat,
+    Dropout,
+    Flatten,
+    Gate,
+    GlobalAvgPool,
+    Linear,
+    MaxPool,
+    Residual,
+    Seq,
+)
+
+_ACTIVATIONS = {"relu": L.ReLU, "relu6": L.ReLU6, "silu": L.SiLU, "sigmoid": L.Sigmoid}
+
+
+def _make_leaf(node, shape, rng, dtype, gain):
+    if isinstance(node, Conv):
+        return L.Conv2d(shape[0], node.out, node.kernel, node.stride, node.pad, node.groups, node.bias,
+                        rng=rng, gain=gain, dtype=dtype)
+    if isinstance(node, Linear):
+        return L.Linear(shape[0], node.out, node.bias, rng=rng, gain=gain, dtype=dtype)
+    if isinstance(node, BatchNorm):
+        return L.BatchNorm(shape[0], eps=node.eps, dtype=dtype)
+    if isinstance(node, Act):
+        return _ACTIVATIONS[node.kind]()
+    if isinstance(node, LRN):
+        return L.LocalResponseNorm(node.size, node.alpha, node.beta, node.k)
+    if isinstance(node, MaxPool):
+        return L.MaxPool2d(node.kernel, node.stride, node.padding, node.ceil_mode)
+    if isinstance(node, AvgPool):
+        return L.AvgPool2d(node.kernel, node.stride, node.padding)
+    if isinstance(node, AdaptiveAvgPool):
+        k = shape[1] // node.size
+        return L.AvgPool2d(k, k) if k > 1 else N.Sequential(name="identity")
+    if isinstance(node, GlobalAvgPool):
+        return L.GlobalAvgPool(node.keepdims)
+    if isinstance(node, Flatten):
+        return L.Flatten()
+    if isinstance(node, Dropout):
+        return L.Dropout(node.p, rng=rng)
+    raise TypeError(f"cannot build layer type {type(node).__name__}")
+
+
+def _build(node, shape, rng, dtype, gain, path):
+    """Return (layer, output shape)."""
+    if isinstance(node, Seq):
+        children = []
+        for i, item in enumerate(node.items):
+            layer, shape = _build(item, shape, rng, dtype, gain, f"{path}.{i}")
+            children.append(layer)
+        return N.Sequential(*children, name=node.name or path), shape
+    if isinstance(node, Residual):
+        body, out = _build(node.body, shape, rng, dtype, gain, f"{path}.body")
+        shortcut = None if node.shortcut is None else _build(node.shortcut, shape, rng, dtype, gain,
+                                                             f"{path}.shortcut")[0]
+        return N.Residual(body, shortcut, name=path), out
+    if isinstance(node, Concat):
+        built = [_build(b, shape, rng, dtype, gain, f"{path}.{i}") for i, b in enumerate(node.branches)]
+        out = (sum(s[0] for _, s in built), *built[0][1][1:])
+        return N.Concat(*(layer for layer, _ in built), name=node.name), out
+    if isinstance(node, DenseConcat):
+        body, out = _build(node.body, shape, rng, dtype, gain, f"{path}.{node.name}")
+        return N.DenseConcat(body, name=path), (shape[0] + out[0], *shape[1:])
+    if isinstance(node, Gate):
+        gate, _ = _build(node.gate, shape, rng, dtype, gain, f"{path}.{node.name}")
+        return N.Gate(gate, name=path), shape
+    out, *_ = _leaf(node, shape, path)
+    layer = _make_leaf(node, shape, rng, dtype, gain)
+    layer.name = f"{path} ({layer.name})"
+    return layer, out
+
+
+def build(network, input_shape, *, seed: int = 0, dtype=np.float32, gain: float = 1.0) -> N.Sequential:
+    """Instantiate ``network`` for inputs of ``input_shape`` = (C, H, W) or (F,).
+
+    Weights are He-normal (times ``gain``; ``gain < 1`` gives a too-small
+    initialisation), biases and batch-norm beta zero, gamma one. ``seed`` fixes
+    every random draw (weights and dropout masks).
+    """
+    counted = count(network, input_shape)           # validates shapes, names the failing layer
+    rng = np.random.default_rng(seed)
+    model, _ = _build(network, tuple(input_shape), rng, np.dtype(dtype), gain, network.name)
+    if model.num_parameters() != counted.params:     # one definition, two readings: they must agree
+        raise AssertionError(f"built {model.num_parameters()} parameters, counted {counted.params}")
+    return model

@@ -1,0 +1,175 @@
+"""Experiments the chapter runs at build time: small, seeded, measured by backpropagation.
+
+* :func:`gradient_flow` — the norm of the gradient reaching each block of a deep
+  plain or residual stack, and of each block's weight gradient;
+* :func:`shattered_gradients` — how correlated the input-gradients of nearby inputs
+  stay with depth (Balduzzi et al., 2017);
+* :func:`train` — train a network definition on real data with the NumPy layers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .build import build
+from .checks import one_of, positive_int
+from .layers import softmax_cross_entropy
+from .network import SGD, Sequential
+from .spec import Act, BatchNorm, Linear, Residual, Seq
+
+
+# ------------------------------------------------------------------ the 1-D stack
+def dense_block(width: int, *, residual: bool, norm: bool) -> Seq | Residual:
+    """The seed page's block, a 1-D analogue of a ResNet block on vectors of ``width``.
+
+    F(x) = W2 relu(BN(W1 relu(BN(x)))), the pre-activation order of He et al. (2016),
+    with dense matrices where a ResNet has 3x3 convolutions, and batch norm over the
+    batch (``norm=True``) or no normalisation. Residual: y = F(x) + x; plain: y = F(x).
+    """
+    bn = [BatchNorm()] if norm else []
+    f = Seq("F", *bn, Act("relu"), Linear(width), *bn, Act("relu"), Linear(width))
+    return Residual(f, name="block") if residual else f
+
+
+def dense_stack(depth: int, width: int = 64, *, residual: bool = True, norm: bool = False) -> Seq:
+    """``depth`` blocks of :func:`dense_block`, one after another."""
+    positive_int("depth", depth)
+    positive_int("width", width)
+    return Seq(f"{'residual' if residual else 'plain'}{depth}",
+               *(dense_block(width, residual=residual, norm=norm) for _ in range(depth)))
+
+
+@dataclass
+class GradientFlow:
+    """What :func:`gradient_flow` measured; index 0 is the input side."""
+
+    input_grad: np.ndarray      # (depth + 1,): ||dL/dx_l|| at the input of block l (last: the output)
+    weight_grad: np.ndarray     # (depth,): ||dL/dW|| of all weights in block l
+    activation_std: np.ndarray  # (depth + 1,): std of x_l, for comparison with the seed's figure
+    settings: dict = field(default_factory=dict)
+
+
+def gradient_flow(depth: int = 50, width: int = 64, *, residual: bool = True, norm: bool = False,
+                  gain: float = 1.0, batch: int = 128, seed: int = 0) -> GradientFlow:
+    """Backpropagate through a fresh ``dense_stack`` and record gradient norms block by block.
+
+    The loss is L = mean over the batch of <y, g> for a fixed random direction g, so
+    dL/dy is the same for every network and the norms compare the Jacobians alone.
+    ``gain`` scales He initialisation (1: He; below 1: too small). Float64 throughout.
+    Each reported norm is the root-mean-square over the batch of the per-example norms
+    ||d<y_n, g_n>/dx_n||; at the output it is ||g_n|| ~ sqrt(width).
+    """
+    if gain <= 0:
+        raise ValueError(f"gain must be > 0, got {gain}")
+    batch = positive_int("batch", batch, minimum=2)
+    model = build(dense_stack(depth, width, residual=residual, norm=norm), (width,), seed=seed,
+                  dtype=np.float64, gain=gain)
+    rng = np.random.default_rng(seed + 10_000)
+    x = rng.standard_normal((batch, width))
+    direction = rng.standard_normal((batch, width))
+
+    stds = [x.std()]
+    for block in model.children:
+        x = block.forward(x)
+        stds.append(x.std())
+    model.zero_grad()
+    grad = direction / batch                                  # dL/dy for L = mean_n <y_n, g_n>
+    per_example = [np.linalg.norm(grad) * np.sqrt(batch)]     # rms over examples of ||g_n||
+    weight_norms = []
+    for block in reversed(model.children):
+        grad = block.backward(grad)
+        per_example.append(np.linalg.norm(grad) * np.sqrt(batch))
+        weight_norms.append(np.sqrt(sum(np.sum(layer.grads[k] ** 2)
+                                        for layer, k in block.named_parameters() if k == "W")))
+    return GradientFlow(np.array(per_example[::-1]), np.array(weight_norms[::-1]), np.array(stds),
+                        dict(depth=depth, width=width, residual=residual, norm=norm, gain=gain, seed=seed))
+
+
+def shattered_gradients(depths=(1, 2, 4, 8, 16, 32, 50), width: int = 64, *, residual: bool, norm: bool = True,
+                        points: int = 256, seed: int = 0) -> np.ndarray:
+    """Correlation of input-gradients between neighbouring inputs, for each depth.
+
+    Following Balduzzi et al. (2017): feed a line of ``points`` inputs x(t) = a + t b
+    (t in [-1, 1]) through a stack with scalar output w^T y, take the gradient of
+    that output with respect to each x(t), and return the mean correlation between
+    the gradients at neighbouring t, one value per depth. Near 1: the gradient
+    changes smoothly; near 0: it looks like white noise ("shattered").
+    """
+    rng = np.random.default_rng(seed + 20_000)
+    a, b, w = rng.standard_normal(width), rng.standard_normal(width), rng.standard_normal(width)
+    t = np.linspace(-1, 1, points)[:, None]
+    xs = a + t * b
+    out = []
+    for depth in depths:
+        model = build(dense_stack(depth, width, residual=residual, norm=norm), (width,), seed=seed,
+                      dtype=np.float64)
+        model.forward(xs)
+        model.zero_grad()
+        g = model.backward(np.tile(w, (points, 1)))               # (points, width): d(w.y)/dx
+        g = g - g.mean(axis=1, keepdims=True)
+        g /= np.linalg.norm(g, axis=1, keepdims=True) + 1e-300
+        out.append(float(np.mean(np.sum(g[1:] * g[:-1], axis=1))))
+    return np.array(out)
+
+
+# ------------------------------------------------------------------------ training
+@dataclass
+class History:
+    """Per-epoch training record of :func:`train`."""
+
+    train_loss: list = field(default_factory=list)
+    train_error: list = field(default_factory=list)
+    test_error: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def error_rate(model: Sequential, x: np.ndarray, y: np.ndarray, batch: int = 512) -> float:
+    """Fraction misclassified, in evaluation mode (batch norm uses running statistics)."""
+    model.eval()
+    wrong = 0
+    for i in range(0, len(x), batch):
+        wrong += int(np.sum(model.forward(x[i:i + batch]).argmax(axis=1) != y[i:i + batch]))
+    model.train()
+    return wrong / len(x)
+
+
+def train(network, data, *, epochs: int = 10, batch: int = 64, lr: float = 0.05, momentum: float = 0.9,
+          weight_decay: float = 1e-4, seed: int = 0, schedule: str = "cosine") -> History:
+    """Train ``network`` (a spec) on ``data`` = (x_train, y_train, x_test, y_test) with SGD.
+
+    Returns the per-epoch mean training loss (over the epoch's mini-batches, in
+    training mode) and the training and test error in evaluation mode after each epoch.
+    """
+    one_of("schedule", schedule, {"cosine", "constant"})
+    epochs = positive_int("epochs", epochs)
+    x_train, y_train, x_test, y_test = data
+    model = build(network, x_train.shape[1:], seed=seed, dtype=x_train.dtype)
+    opt = SGD(model, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    rng = np.random.default_rng(seed + 30_000)
+    history = History()
+    start = time.perf_counter()
+    steps_per_epoch = int(np.ceil(len(x_train) / batch))
+    total_steps = epochs * steps_per_epoch
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(x_train))
+        losses = []
+        for i in range(0, len(order), batch):
+            idx = order[i:i + batch]
+            if schedule == "cosine":
+                opt.lr = 0.5 * lr * (1 + np.cos(np.pi * step / total_steps))
+            model.zero_grad()
+            loss, dlogits = softmax_cross_entropy(model.forward(x_train[idx]), y_train[idx])
+            model.backward(dlogits.astype(x_train.dtype))
+            opt.step()
+            losses.append(loss)
+            step += 1
+        history.train_loss.append(float(np.mean(losses)))
+        history.train_error.append(error_rate(model, x_train, y_train))
+        history.test_error.append(error_rate(model, x_test, y_test))
+    history.seconds = time.perf_counter() - start
+    history.model = model
+    return history

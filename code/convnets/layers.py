@@ -1,0 +1,494 @@
+"""NumPy layers, each with its forward and backward pass side by side.
+
+Conventions (the same as PyTorch's, so the counts match the reference code):
+
+* images are ``(N, C, H, W)``; vectors are ``(N, F)``;
+* a convolution's weight is ``(C_out, C_in / groups, k, k)``, a linear layer's
+  ``(F_out, F_in)``;
+* ``forward`` stores in ``self.cache`` exactly what ``backward`` needs;
+  ``backward(dout)`` returns ``dx`` and *accumulates* parameter gradients into
+  ``self.grads`` (call ``zero_grad`` between steps).
+
+Convolutions use im2col: ``sliding_window_view`` exposes every k x k window
+without copying, one reshape copies them into a matrix, and one BLAS matmul per
+group does the arithmetic. The only Python loops run over kernel offsets
+(k*k of them), never over pixels or channels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .checks import array, positive_int, probability
+from .shapes import conv_output_size
+
+
+class Layer:
+    """Base class: parameters and their gradients live in two dicts."""
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.training = True
+        self.cache = None
+        self.name = type(self).__name__
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    __call__ = forward
+
+    # containers override these three to reach their children
+    def layers(self):
+        """Yield this layer and every layer inside it."""
+        yield self
+
+    def train(self, mode: bool = True):
+        for layer in self.layers():
+            layer.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def named_parameters(self):
+        """Yield ``(layer, name)`` for every parameter, in a fixed order."""
+        for layer in self.layers():
+            for key in layer.params:
+                yield layer, key
+
+    def zero_grad(self):
+        for layer, key in self.named_parameters():
+            layer.grads[key] = np.zeros_like(layer.params[key])
+
+    def num_parameters(self) -> int:
+        return sum(layer.params[key].size for layer, key in self.named_parameters())
+
+    def _check_dout(self, dout):
+        if self.cache is None:
+            raise RuntimeError(f"{self.name}: backward called before forward")
+        return dout
+
+
+def he_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int,
+              gain: float = 1.0, dtype=np.float32) -> np.ndarray:
+    """He et al. (2015) initialisation, N(0, 2 / fan_in), times ``gain``."""
+    return (gain * np.sqrt(2.0 / fan_in) * rng.standard_normal(shape)).astype(dtype)
+
+
+# --------------------------------------------------------------------------- conv
+def _pad(x: np.ndarray, padding: int, value: float = 0.0) -> np.ndarray:
+    if padding == 0:
+        return x
+    width = ((0, 0), (0, 0), (padding, padding), (padding, padding))
+    return np.pad(x, width, constant_values=value)
+
+
+def _windows(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: int) -> np.ndarray:
+    """View of every k x k window: (N, C, H', W', k, k), no copy."""
+    view = sliding_window_view(xp, (kernel, kernel), axis=(2, 3))
+    return view[:, :, : stride * out_h : stride, : stride * out_w : stride]
+
+
+def _scatter_windows(dwin: np.ndarray, padded_shape, stride: int) -> np.ndarray:
+    """Adjoint of ``_windows``: add each window's gradient back where it came from.
+
+    dwin: (N, C, H', W', k, k) -> (N, C, H_padded, W_padded). Loops over the k*k
+    kernel offsets only.
+    """
+    _, _, out_h, out_w, kh, kw = dwin.shape
+    dxp = np.zeros(padded_shape, dtype=dwin.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i : i + stride * out_h : stride, j : j + stride * out_w : stride] += dwin[..., i, j]
+    return dxp
+
+
+def _unpad(dxp: np.ndarray, padding: int) -> np.ndarray:
+    if padding == 0:
+        return dxp
+    return dxp[:, :, padding:-padding, padding:-padding]
+
+
+class Conv2d(Layer):
+    """2-D convolution with stride, zero padding and groups (depthwise when groups = C_in).
+
+    x: (N, C_in, H, W) -> (N, C_out, H', W'), H' = floor((H + 2p - k) / s) + 1.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1,
+                 padding: int = 0, groups: int = 1, bias: bool = True, *,
+                 rng: np.random.Generator | None = None, gain: float = 1.0, dtype=np.float32):
+        super().__init__()
+        self.in_channels = positive_int("in_channels", in_channels)
+        self.out_channels = positive_int("out_channels", out_channels)
+        self.kernel = positive_int("kernel", kernel)
+        self.stride = positive_int("stride", stride)
+        self.padding = positive_int("padding", padding, minimum=0)
+        self.groups = positive_int("groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
+            )
+        rng = rng if rng is not None else np.random.default_rng(0)
+        fan_in = in_channels // groups * kernel * kernel
+        self.params["W"] = he_normal(rng, (out_channels, in_channels // groups, kernel, kernel),
+                                     fan_in, gain, dtype)
+        if bias:
+            self.params["b"] = np.zeros(out_channels, dtype=dtype)
+        self.zero_grad()
+
+    def _check_input(self, x):
+        array("x", x, ndim=4, layer=self.name)
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f"{self.name}: expected {self.in_channels} input channels, got x of shape {x.shape}")
+
+    def forward(self, x):
+        self._check_input(x)
+        n, c, h, w = x.shape
+        k, s, g = self.kernel, self.stride, self.groups
+        out_h = conv_output_size(h, k, s, self.padding)
+        out_w = conv_output_size(w, k, s, self.padding)
+        xp = _pad(x, self.padding)
+        win = _windows(xp, k, s, out_h, out_w)                         # (N, C, H', W', k, k)
+        cg, og = c // g, self.out_channels // g
+        # im2col: one row per output pixel, one matrix per group
+        cols = (win.reshape(n, g, cg, out_h, out_w, k, k)
+                   .transpose(1, 0, 3, 4, 2, 5, 6)
+                   .reshape(g, n * out_h * out_w, cg * k * k))         # (G, N*H'*W', C/G*k*k)
+        weights = self.params["W"].reshape(g, og, cg * k * k)           # (G, O/G, C/G*k*k)
+        out = np.matmul(cols, weights.transpose(0, 2, 1))               # (G, N*H'*W', O/G)
+        out = (out.reshape(g, n, out_h, out_w, og)
+                  .transpose(1, 0, 4, 2, 3)
+                  .reshape(n, self.out_channels, out_h, out_w))
+        if "b" in self.params:
+            out += self.params["b"][:, None, None]
+        self.cache = (cols, xp.shape, (n, c, h, w))
+        return out
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        cols, padded_shape, (n, c, h, w) = self.cache
+        k, s, g = self.kernel, self.stride, self.groups
+        _, _, out_h, out_w = dout.shape
+        cg, og = c // g, self.out_channels // g
+        dout_g = (dout.reshape(n, g, og, out_h, out_w)
+                      .transpose(1, 0, 3, 4, 2)
+                      .reshape(g, n * out_h * out_w, og))               # (G, N*H'*W', O/G)
+        weights = self.params["W"].reshape(g, og, cg * k * k)
+        self.grads["W"] += np.matmul(dout_g.transpose(0, 2, 1), cols).reshape(self.params["W"].shape)
+        if "b" in self.params:
+            self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        dcols = np.matmul(dout_g, weights)                              # (G, N*H'*W', C/G*k*k)
+        dwin = (dcols.reshape(g, n, out_h, out_w, cg, k, k)
+                     .transpose(1, 0, 4, 2, 3, 5, 6)
+                     .reshape(n, c, out_h, out_w, k, k))
+        return _unpad(_scatter_windows(dwin, padded_shape, s), self.padding)
+
+
+# ------------------------------------------------------------------------ pooling
+class MaxPool2d(Layer):
+    """Max pooling. x: (N, C, H, W) -> (N, C, H', W'); padding counts as -inf."""
+
+    def __init__(self, kernel: int, stride: int | None = None, padding: int = 0, ceil_mode: bool = False):
+        super().__init__()
+        self.kernel = positive_int("kernel", kernel)
+        self.stride = positive_int("stride", stride if stride is not None else kernel)
+        self.padding = positive_int("padding", padding, minimum=0)
+        self.ceil_mode = bool(ceil_mode)
+
+    def _padded(self, x):
+        n, c, h, w = x.shape
+        k, s, p = self.kernel, self.stride, self.padding
+        out_h = conv_output_size(h, k, s, p, ceil_mode=self.ceil_mode)
+        out_w = conv_output_size(w, k, s, p, ceil_mode=self.ceil_mode)
+        extra_h = max(0, (out_h - 1) * s + k - (h + 2 * p))             # ceil mode may overhang
+        extra_w = max(0, (out_w - 1) * s + k - (w + 2 * p))
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p + extra_h), (p, p + extra_w)), constant_values=-np.inf)
+        return xp, out_h, out_w
+
+    def forward(self, x):
+        array("x", x, ndim=4, layer=self.name)
+        xp, out_h, out_w = self._padded(x)
+        k = self.kernel
+        win = _windows(xp, k, self.stride, out_h, out_w).reshape(*x.shape[:2], out_h, out_w, k * k)
+        argmax = win.argmax(axis=-1)
+        out = np.take_along_axis(win, argmax[..., None], axis=-1)[..., 0]
+        self.cache = (argmax, xp.shape, x.shape)
+        return out
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        argmax, padded_shape, (n, c, h, w) = self.cache
+        k, p = self.kernel, self.padding
+        onehot = argmax[..., None] == np.arange(k * k)                  # (N, C, H', W', k*k)
+        dwin = (dout[..., None] * onehot).reshape(*dout.shape, k, k)
+        dxp = _scatter_windows(dwin, padded_shape, self.stride)
+        return dxp[:, :, p : p + h, p : p + w]
+
+
+class AvgPool2d(Layer):
+    """Average pooling (zero padding included in the average, as in PyTorch)."""
+
+    def __init__(self, kernel: int, stride: int | None = None, padding: int = 0):
+        super().__init__()
+        self.kernel = positive_int("kernel", kernel)
+        self.stride = positive_int("stride", stride if stride is not None else kernel)
+        self.padding = positive_int("padding", padding, minimum=0)
+
+    def forward(self, x):
+        array("x", x, ndim=4, layer=self.name)
+        n, c, h, w = x.shape
+        k, s, p = self.kernel, self.stride, self.padding
+        out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        xp = _pad(x, p)
+        self.cache = (xp.shape,)
+        return _windows(xp, k, s, out_h, out_w).mean(axis=(-2, -1))
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        (padded_shape,) = self.cache
+        k = self.kernel
+        dwin = np.broadcast_to((dout / (k * k))[..., None, None], (*dout.shape, k, k))
+        return _unpad(_scatter_windows(dwin, padded_shape, self.stride), self.padding)
+
+
+class GlobalAvgPool(Layer):
+    """Mean over all pixels. x: (N, C, H, W) -> (N, C), or (N, C, 1, 1) with keepdims."""
+
+    def __init__(self, keepdims: bool = False):
+        super().__init__()
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        array("x", x, ndim=4, layer=self.name)
+        self.cache = x.shape
+        return x.mean(axis=(2, 3), keepdims=self.keepdims)
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        n, c, h, w = self.cache
+        return np.broadcast_to(dout.reshape(n, c, 1, 1) / (h * w), self.cache).copy()
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C*H*W)."""
+
+    def forward(self, x):
+        self.cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        return dout.reshape(self.cache)
+
+
+# -------------------------------------------------------------------------- dense
+class Linear(Layer):
+    """Fully connected layer. x: (N, F_in) -> (N, F_out); W: (F_out, F_in)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 rng: np.random.Generator | None = None, gain: float = 1.0, dtype=np.float32):
+        super().__init__()
+        self.in_features = positive_int("in_features", in_features)
+        self.out_features = positive_int("out_features", out_features)
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.params["W"] = he_normal(rng, (out_features, in_features), in_features, gain, dtype)
+        if bias:
+            self.params["b"] = np.zeros(out_features, dtype=dtype)
+        self.zero_grad()
+
+    def forward(self, x):
+        array("x", x, ndim=2, layer=self.name)
+        if x.shape[1] != self.in_features:
+            raise ValueError(f"{self.name}: expected {self.in_features} input features, got x of shape {x.shape}")
+        self.cache = x
+        out = x @ self.params["W"].T
+        if "b" in self.params:
+            out += self.params["b"]
+        return out
+
+    def backward(self, dout):
+        x = self._check_dout(self.cache)
+        self.grads["W"] += dout.T @ x
+        if "b" in self.params:
+            self.grads["b"] += dout.sum(axis=0)
+        return dout @ self.params["W"]
+
+
+# ---------------------------------------------------------------- normalisation
+class BatchNorm(Layer):
+    """Batch normalisation over the batch (and pixels, for images).
+
+    x: (N, C) or (N, C, H, W). Training mode normalises with the batch's mean and
+    variance and updates the running statistics (``momentum`` as in PyTorch);
+    evaluation mode uses the running statistics. gamma and beta are parameters;
+    the running statistics are not.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5, momentum: float = 0.1, dtype=np.float32):
+        super().__init__()
+        self.channels = positive_int("channels", channels)
+        self.eps, self.momentum = eps, momentum
+        self.params["gamma"] = np.ones(channels, dtype=dtype)
+        self.params["beta"] = np.zeros(channels, dtype=dtype)
+        self.running_mean = np.zeros(channels, dtype=dtype)
+        self.running_var = np.ones(channels, dtype=dtype)
+        self.zero_grad()
+
+    def _axes_and_shape(self, x):
+        array("x", x, ndim=(2, 4), layer=self.name)
+        if x.shape[1] != self.channels:
+            raise ValueError(f"{self.name}: expected {self.channels} channels, got x of shape {x.shape}")
+        return ((0,), (1, -1)) if x.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
+
+    def forward(self, x):
+        axes, shape = self._axes_and_shape(x)
+        if self.training:
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            m = x.size // self.channels
+            self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean
+            self.running_var = (1 - self.momentum) * self.running_var + self.momentum * var * m / max(m - 1, 1)
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+        self.cache = (x_hat, inv_std, axes, shape, self.training)
+        return self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape)
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        x_hat, inv_std, axes, shape, training = self.cache
+        self.grads["gamma"] += (dout * x_hat).sum(axis=axes)
+        self.grads["beta"] += dout.sum(axis=axes)
+        dx_hat = dout * self.params["gamma"].reshape(shape)
+        if not training:                        # statistics are constants in evaluation mode
+            return dx_hat * inv_std.reshape(shape)
+        # batch statistics depend on x: subtract the mean gradient and its projection on x_hat
+        mean_dx_hat = dx_hat.mean(axis=axes, keepdims=True)
+        mean_dx_hat_xhat = (dx_hat * x_hat).mean(axis=axes, keepdims=True)
+        return (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_xhat) * inv_std.reshape(shape)
+
+
+class LocalResponseNorm(Layer):
+    """AlexNet's local response normalisation across channels (no parameters).
+
+    b_c = a_c / (k + alpha / n * sum_{|c' - c| <= n/2} a_c'^2) ** beta, as in
+    PyTorch's ``LocalResponseNorm(size=n)``.
+    """
+
+    def __init__(self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0):
+        super().__init__()
+        self.size = positive_int("size", size)
+        self.alpha, self.beta, self.k = alpha, beta, k
+
+    def _window_sum(self, z):
+        """Sum of z over the channel window around each channel. z: (N, C, H, W)."""
+        lo, hi = self.size // 2, (self.size - 1) // 2
+        zp = np.pad(z, ((0, 0), (lo, hi), (0, 0), (0, 0)))
+        return sliding_window_view(zp, self.size, axis=1).sum(axis=-1)
+
+    def forward(self, x):
+        array("x", x, ndim=4, layer=self.name)
+        scale = self.k + self.alpha / self.size * self._window_sum(x * x)
+        self.cache = (x, scale)
+        return x * scale ** -self.beta
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        x, scale = self.cache
+        # the window is symmetric for odd sizes, so its adjoint is the same window sum
+        lo, hi = self.size // 2, (self.size - 1) // 2
+        t = dout * x * scale ** (-self.beta - 1)
+        tp = np.pad(t, ((0, 0), (hi, lo), (0, 0), (0, 0)))
+        back = sliding_window_view(tp, self.size, axis=1).sum(axis=-1)
+        return dout * scale ** -self.beta - 2 * self.beta * self.alpha / self.size * x * back
+
+
+# -------------------------------------------------------------------- activations
+class ReLU(Layer):
+    def forward(self, x):
+        self.cache = x > 0
+        return np.where(self.cache, x, 0).astype(x.dtype, copy=False)
+
+    def backward(self, dout):
+        return dout * self._check_dout(self.cache)
+
+
+class ReLU6(Layer):
+    """min(max(x, 0), 6), MobileNetV2's activation."""
+
+    def forward(self, x):
+        self.cache = (x > 0) & (x < 6)
+        return np.clip(x, 0, 6)
+
+    def backward(self, dout):
+        return dout * self._check_dout(self.cache)
+
+
+class Sigmoid(Layer):
+    def forward(self, x):
+        out = 1.0 / (1.0 + np.exp(-x))
+        self.cache = out
+        return out
+
+    def backward(self, dout):
+        s = self._check_dout(self.cache)
+        return dout * s * (1 - s)
+
+
+class SiLU(Layer):
+    """x * sigmoid(x), also called swish: EfficientNet's activation."""
+
+    def forward(self, x):
+        s = 1.0 / (1.0 + np.exp(-x))
+        self.cache = (x, s)
+        return x * s
+
+    def backward(self, dout):
+        x, s = self._check_dout(self.cache)
+        return dout * s * (1 + x * (1 - s))
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero a fraction ``p`` in training and scale the rest by 1/(1-p)."""
+
+    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None):
+        super().__init__()
+        self.p = probability("p", p)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self.cache = None
+            return x
+        self.cache = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
+        return x * self.cache.astype(x.dtype)
+
+    def backward(self, dout):
+        return dout if self.cache is None else dout * self.cache
+
+
+# --------------------------------------------------------------------------- loss
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
+
+    logits: (N, K); labels: (N,) integers in [0, K). Returns (loss, dlogits).
+    """
+    array("logits", logits, ndim=2)
+    labels = np.asarray(labels)
+    if labels.shape != (logits.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be {logits.shape[0]} integers, got shape {labels.shape} ({labels.dtype})")
+    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        raise ValueError(f"labels must lie in [0, {logits.shape[1]}), got [{labels.min()}, {labels.max()}]")
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = logits.shape[0]
+    loss = -log_probs[np.arange(n), labels].mean()
+    dlogits = np.exp(log_probs)
+    dlogits[np.arange(n), labels] -= 1
+    return float(loss), dlogits / n

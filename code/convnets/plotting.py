@@ -1,0 +1,117 @@
+"""Figures for the chapter. Every function returns a matplotlib ``Figure`` and shows nothing.
+
+Style: the Okabe-Ito colour-blind-safe palette, markers as well as colours so
+that no distinction rests on colour alone, and an opaque white background so
+that the figures read in the site's dark mode too.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+# Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
+OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+PLAIN_STYLE = dict(color=OKABE_ITO["vermillion"], marker="o", linestyle="-")
+RESIDUAL_STYLE = dict(color=OKABE_ITO["blue"], marker="s", linestyle="-")
+FAMILY_COLOURS = {"AlexNet": OKABE_ITO["black"], "VGG": OKABE_ITO["orange"], "GoogLeNet": OKABE_ITO["purple"],
+                  "ResNet": OKABE_ITO["blue"], "DenseNet": OKABE_ITO["green"], "MobileNetV2": OKABE_ITO["sky"],
+                  "EfficientNet": OKABE_ITO["vermillion"]}
+
+
+def figure(ncols: int = 1, nrows: int = 1, *, width: float = 7.0, height: float = 3.2, **kwargs):
+    """A white-backed figure sized for the page (about 700 px wide at 100 dpi)."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained", **kwargs)
+    fig.patch.set_facecolor("white")
+    fig.patch.set_alpha(1.0)
+    return fig, axes
+
+
+def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: str | None = None):
+    """One panel per setting; each shows plain vs residual gradient norms against block index.
+
+    ``panels`` maps a panel title to a pair ``(plain, residual)`` of
+    :class:`convnets.experiments.GradientFlow`. ``quantity`` is ``"input_grad"``
+    (gradient reaching each block) or ``"weight_grad"`` (each block's weight gradient).
+    """
+    if quantity not in ("input_grad", "weight_grad"):
+        raise ValueError(f"quantity must be 'input_grad' or 'weight_grad', got {quantity!r}")
+    fig, axes = figure(len(panels), width=3.4 * len(panels) + 0.4, height=3.1, sharey=False)
+    axes = np.atleast_1d(axes)
+    for ax, (title, (plain, residual)) in zip(axes, panels.items(), strict=True):
+        for result, label, style in ((plain, "plain", PLAIN_STYLE), (residual, "residual", RESIDUAL_STYLE)):
+            values = getattr(result, quantity)
+            ax.semilogy(np.arange(len(values)), values, label=label, markevery=max(1, len(values) // 8),
+                        markersize=4, **style)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("block (0 = input side)")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel(ylabel or ("gradient norm reaching the block" if quantity == "input_grad"
+                                  else "weight-gradient norm of the block"))
+    axes[0].legend(frameon=False)
+    return fig
+
+
+def series_figure(x, series: dict, *, xlabel: str, ylabel: str, logy: bool = False, styles: dict | None = None,
+                  width: float = 5.5, height: float = 3.2):
+    """A simple line plot of several named series against ``x``."""
+    fig, ax = figure(width=width, height=height)
+    for i, (label, y) in enumerate(series.items()):
+        style = (styles or {}).get(label, dict(marker="os^vD"[i % 5]))
+        ax.plot(x, y, label=label, **style)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False)
+    return fig
+
+
+def pareto_front(x, y) -> np.ndarray:
+    """Indices of the points not beaten by any other (lower or equal x and higher or equal y), by x."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    order = np.lexsort((-y, x))
+    front, best = [], -np.inf
+    for i in order:
+        if y[i] > best:
+            front.append(i)
+            best = y[i]
+    return np.array(front, dtype=int)
+
+
+def accuracy_figure(rows: list[dict], *, cost: str = "params"):
+    """Top-1 accuracy against parameters or MACs (log axis), one marker per evaluation source.
+
+    ``rows`` are dicts with keys family, label, params, macs, top1, source. Filled markers:
+    reference weights (single centre crop); hollow markers: the paper's own protocol.
+    The Pareto front is drawn through the reference-weight points only, since mixing
+    protocols would compare different measurements.
+    """
+    if cost not in ("params", "macs"):
+        raise ValueError(f"cost must be 'params' or 'macs', got {cost!r}")
+    scale = 1e6 if cost == "params" else 1e9
+    fig, ax = figure(width=7.0, height=5.4)
+    for family, colour in FAMILY_COLOURS.items():
+        for source, filled in (("weights", True), ("paper", False)):
+            pts = [r for r in rows if r["family"] == family and r["source"] == source]
+            if not pts:
+                continue
+            ax.scatter([r[cost] / scale for r in pts], [r["top1"] for r in pts], s=36, marker="o" if filled else "D",
+                       facecolors=colour if filled else "none", edgecolors=colour, linewidths=1.2,
+                       label=f"{family} ({'reference weights' if filled else 'paper'})")
+    weights = [r for r in rows if r["source"] == "weights"]
+    front = pareto_front([r[cost] for r in weights], [r["top1"] for r in weights])
+    ax.plot([weights[i][cost] / scale for i in front], [weights[i]["top1"] for i in front], color="0.4",
+            linestyle="--", linewidth=1, zorder=0, label="Pareto front (reference weights)")
+    for i in front:
+        ax.annotate(weights[i]["label"], (weights[i][cost] / scale, weights[i]["top1"]), fontsize=7,
+                    xytext=(5, -10), textcoords="offset points", color="0.25")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters (millions, log scale)" if cost == "params"
+                  else "multiply-accumulates (billions, log scale)")
+    ax.set_ylabel("ImageNet top-1 accuracy (%)")
+    ax.grid(True, which="both", alpha=0.25)
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7.5, frameon=False, loc="outside lower center", ncol=3)
+    return fig

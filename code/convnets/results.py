@@ -1,0 +1,77 @@
+"""Published ImageNet results (``data/imagenet_results.csv``), joined with the zoo's counts.
+
+Every accuracy in the chapter comes from this file, each row with a citation key
+into ``references.bib``, its source (the paper's own table, or reference weights)
+and its evaluation protocol (crops, test size).
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+
+from . import zoo
+
+SOURCES = {"paper", "weights"}
+FIELDS = ["network", "top1", "top5", "cite", "source", "where", "crops", "test_size", "resize"]
+
+
+def _number(text: str):
+    return float(text) if text.strip() else None
+
+
+def load(path=None) -> list[dict]:
+    """Read the results file (comment lines start with #), check every row, return dicts.
+
+    ``top1``/``top5`` are floats or None; ``test_size`` an int. A row naming an unknown
+    network or source raises ``ValueError`` with its line number.
+    """
+    if path is None:
+        text = resources.files("convnets").joinpath("data/imagenet_results.csv").read_text()
+    else:
+        with open(path) as f:
+            text = f.read()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    reader = csv.DictReader(lines)
+    if reader.fieldnames != FIELDS:
+        raise ValueError(f"results file columns must be {FIELDS}, got {reader.fieldnames}")
+    rows = []
+    for i, raw in enumerate(reader, start=2):
+        if raw["network"] not in zoo.ZOO:
+            raise ValueError(f"results row {i}: unknown network {raw['network']!r}")
+        if raw["source"] not in SOURCES:
+            raise ValueError(f"results row {i}: source must be one of {sorted(SOURCES)}, got {raw['source']!r}")
+        row = dict(raw, top1=_number(raw["top1"]), top5=_number(raw["top5"]), test_size=int(raw["test_size"]))
+        for key in ("top1", "top5"):
+            if row[key] is not None and not 0 < row[key] < 100:
+                raise ValueError(f"results row {i}: {key} must be a percentage, got {row[key]}")
+        rows.append(row)
+    return rows
+
+
+def protocol(row: dict) -> str:
+    """A short human description of how a result was measured."""
+    if row["crops"] == "dense":
+        return f"dense evaluation, smallest side {row['test_size']}"
+    crops = "1 crop" if row["crops"] == "1" else f"{row['crops']} crops"
+    return f"{crops} of {row['test_size']}x{row['test_size']}"
+
+
+def with_counts(rows: list[dict] | None = None) -> list[dict]:
+    """Results that have a top-1 value, each with the network's family, parameters and MACs added.
+
+    Reference-weight results are counted at their own test size (torchvision evaluates
+    EfficientNet-B2 at 288, not the paper's 260, which costs more MACs); paper results at the
+    network's nominal input size (AlexNet's 227, which its "224" needs; VGG's dense evaluation
+    at 384 is counted at the usual 224).
+    """
+    out = []
+    for row in load() if rows is None else rows:
+        if row["top1"] is None:
+            continue
+        entry = zoo.get(row["network"])
+        size = row["test_size"] if row["source"] == "weights" else entry.input_size
+        counts = zoo.counts(row["network"], size)
+        label = row["network"].replace("-torchvision", "").replace("efficientnet-", "EffNet-").replace("-v1", "")
+        out.append(dict(row, family=entry.family, params=counts.params, macs=counts.macs, label=label))
+    return out

@@ -1,0 +1,232 @@
+"""Every layer's and block's backward pass against central finite differences (float64),
+and the vectorised forwards against plain loops on tiny inputs."""
+
+import numpy as np
+import pytest
+from convnets import blocks as B
+from convnets import build
+from convnets import layers as L
+from convnets import network as N
+from convnets.spec import Seq
+
+RTOL = 1e-6
+
+
+def rel_error(a, b):
+    """Largest absolute difference, relative to the largest entry of either gradient.
+
+    (An entry-by-entry ratio would divide finite-difference noise of ~1e-10 by entries
+    that happen to be ~1e-6 and report nonsense.)
+    """
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1e-12)
+
+
+def numeric_grad(f, x, eps=1e-5):
+    """Central differences of the scalar f() with respect to every entry of x (in place)."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        plus = f()
+        x[i] = old - eps
+        minus = f()
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def check_layer(layer, x, seed=0):
+    """Compare backward's dx and every parameter gradient with finite differences of <layer(x), r>."""
+    rng = np.random.default_rng(seed)
+    out = layer.forward(x)
+    r = rng.standard_normal(out.shape)
+
+    def loss():
+        return float(np.sum(layer.forward(x) * r))
+
+    layer.forward(x)
+    layer.zero_grad()
+    dx = layer.backward(r)
+    assert rel_error(dx, numeric_grad(loss, x)) < RTOL
+    for owner, key in list(layer.named_parameters()):
+        analytic = owner.grads[key].copy()
+        assert rel_error(analytic, numeric_grad(loss, owner.params[key])) < RTOL, f"{owner.name}.{key}"
+
+
+def rand(*shape, seed=1):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+@pytest.mark.parametrize("stride, padding, groups", [(1, 0, 1), (1, 1, 1), (2, 1, 1), (2, 0, 2), (1, 1, 4)])
+def test_conv_gradients(stride, padding, groups):
+    conv = L.Conv2d(4, 8, 3, stride, padding, groups, rng=np.random.default_rng(0), dtype=np.float64)
+    check_layer(conv, rand(2, 4, 6, 5))
+
+
+def test_depthwise_conv_gradients():
+    conv = L.Conv2d(3, 3, 3, 2, 1, groups=3, bias=False, rng=np.random.default_rng(0), dtype=np.float64)
+    check_layer(conv, rand(2, 3, 7, 7))
+
+
+def conv_by_loops(x, w, b, stride, padding, groups):
+    n, c, h, wd = x.shape
+    o, cg, k, _ = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh, ow = (h + 2 * padding - k) // stride + 1, (wd + 2 * padding - k) // stride + 1
+    out = np.zeros((n, o, oh, ow))
+    og = o // groups
+    for i in range(n):
+        for f in range(o):
+            g = f // og
+            for y in range(oh):
+                for z in range(ow):
+                    patch = xp[i, g * cg:(g + 1) * cg, y * stride:y * stride + k, z * stride:z * stride + k]
+                    out[i, f, y, z] = np.sum(patch * w[f]) + b[f]
+    return out
+
+
+@pytest.mark.parametrize("stride, padding, groups", [(1, 1, 1), (2, 0, 1), (2, 1, 2), (1, 1, 4)])
+def test_conv_forward_matches_loops(stride, padding, groups):
+    conv = L.Conv2d(4, 4, 3, stride, padding, groups, rng=np.random.default_rng(3), dtype=np.float64)
+    conv.params["b"] = rand(4, seed=4)
+    x = rand(2, 4, 7, 6)
+    expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, groups)
+    assert np.allclose(conv.forward(x), expected, atol=1e-12)
+
+
+def test_pooling_forward_matches_loops():
+    x = rand(2, 3, 7, 7)
+    out = L.MaxPool2d(3, 2, 1).forward(x)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    expected = np.array([[[[xp[n, c, 2 * i:2 * i + 3, 2 * j:2 * j + 3].max() for j in range(4)] for i in range(4)]
+                          for c in range(3)] for n in range(2)])
+    assert np.array_equal(out, expected)
+    avg = L.AvgPool2d(2, 2).forward(x[:, :, :6, :6])
+    assert np.allclose(avg, x[:, :, :6, :6].reshape(2, 3, 3, 2, 3, 2).mean(axis=(3, 5)))
+
+
+@pytest.mark.parametrize("layer", [L.MaxPool2d(2, 2), L.MaxPool2d(3, 2, 1), L.MaxPool2d(3, 2, ceil_mode=True),
+                                   L.AvgPool2d(2, 2), L.AvgPool2d(3, 1, 1), L.GlobalAvgPool(), L.GlobalAvgPool(True),
+                                   L.ReLU(), L.ReLU6(), L.Sigmoid(), L.SiLU(), L.Flatten(), L.LocalResponseNorm(3)],
+                         ids=lambda layer: type(layer).__name__)
+def test_parameter_free_layer_gradients(layer):
+    x = rand(2, 4, 6, 6) * 3
+    x[np.abs(x) < 1e-3] = 0.5          # keep away from ReLU's kink
+    check_layer(layer, x)
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (4, 3, 3, 3)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_gradients(shape, training):
+    bn = L.BatchNorm(shape[1], dtype=np.float64)
+    bn.params["gamma"] = rand(shape[1], seed=5)
+    bn.params["beta"] = rand(shape[1], seed=6)
+    bn.running_mean, bn.running_var = rand(shape[1], seed=7), 1 + rand(shape[1], seed=8) ** 2
+    bn.train(training)
+    check_layer(bn, rand(*shape))
+
+
+def test_batchnorm_running_statistics():
+    bn = L.BatchNorm(2, dtype=np.float64)
+    x = rand(50, 2) * 3 + 5
+    bn.forward(x)
+    assert np.allclose(bn.running_mean, 0.1 * x.mean(axis=0))
+    assert np.allclose(bn.running_var, 0.9 + 0.1 * x.var(axis=0, ddof=1))
+    out = bn.forward(x)
+    assert np.allclose(out.mean(axis=0), 0, atol=1e-12) and np.allclose(out.std(axis=0), 1, atol=1e-3)
+
+
+def test_linear_gradients():
+    check_layer(L.Linear(5, 3, rng=np.random.default_rng(0), dtype=np.float64), rand(4, 5))
+
+
+def test_dropout_masks_and_scales():
+    drop = L.Dropout(0.5, rng=np.random.default_rng(0))
+    x = np.ones((1000, 10))
+    out = drop.forward(x)
+    assert set(np.unique(out)) == {0.0, 2.0} and abs(out.mean() - 1) < 0.05
+    assert np.array_equal(drop.backward(np.ones_like(x)), out)
+    assert np.array_equal(drop.eval().forward(x), x)
+
+
+def test_softmax_cross_entropy():
+    logits, labels = rand(4, 3), np.array([0, 2, 1, 2])
+    loss, grad = L.softmax_cross_entropy(logits, labels)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert loss == pytest.approx(-np.mean(np.log(p[np.arange(4), labels])))
+    assert rel_error(grad, numeric_grad(lambda: L.softmax_cross_entropy(logits, labels)[0], logits)) < RTOL
+
+
+BLOCKS = {
+    "basic post-activation": (lambda: Seq("n", B.basic_block(4, 4, 1)), (4, 5, 5)),
+    "basic with projection": (lambda: Seq("n", B.basic_block(4, 6, 2)), (4, 6, 6)),
+    "basic pre-activation": (lambda: Seq("n", B.basic_block(4, 6, 2, variant="pre")), (4, 6, 6)),
+    "bottleneck": (lambda: Seq("n", B.bottleneck_block(8, 2, 2)), (8, 6, 6)),
+    "dense block + transition": (lambda: Seq("n", B.dense_layer(3), B.dense_layer(3), B.transition(5)), (4, 4, 4)),
+    "inception (paper)": (lambda: Seq("n", B.inception("m", 2, 2, 3, 1, 2, 2)), (3, 5, 5)),
+    "inception (torchvision)": (lambda: Seq("n", B.inception("m", 2, 2, 3, 1, 2, 2, faithful=False)), (3, 5, 5)),
+    "MBConv with SE": (lambda: Seq("n", B.mbconv(4, 4, 3, 1, 3)), (4, 5, 5)),
+    "MBConv stride 2": (lambda: Seq("n", B.mbconv(4, 6, 5, 2, 2)), (4, 6, 6)),
+}
+
+
+@pytest.mark.parametrize("name", BLOCKS)
+def test_block_gradients(name):
+    make, shape = BLOCKS[name]
+    model = build(make(), shape, dtype=np.float64, seed=2)
+    for layer in model.layers():                # non-trivial batch-norm parameters
+        if isinstance(layer, L.BatchNorm):
+            layer.params["gamma"] = 1 + 0.3 * rand(layer.channels, seed=9)
+            layer.params["beta"] = 0.3 * rand(layer.channels, seed=10)
+    check_layer(model, rand(3, *shape))
+
+
+def test_residual_backward_adds_identity():
+    body = L.Linear(3, 3, rng=np.random.default_rng(0), dtype=np.float64)
+    block = N.Residual(body)
+    x = rand(2, 3)
+    block.forward(x)
+    dout = rand(2, 3, seed=3)
+    assert np.allclose(block.backward(dout), dout + dout @ body.params["W"])
+
+
+def test_sgd_momentum_and_weight_decay():
+    layer = L.Linear(2, 1, bias=False, rng=np.random.default_rng(0), dtype=np.float64)
+    w0 = layer.params["W"].copy()
+    opt = N.SGD(layer, lr=0.1, momentum=0.9, weight_decay=0.01)
+    layer.grads["W"] = np.ones_like(w0)
+    opt.step()
+    v1 = 1 + 0.01 * w0
+    assert np.allclose(layer.params["W"], w0 - 0.1 * v1)
+    w1 = layer.params["W"].copy()
+    opt.step()
+    assert np.allclose(layer.params["W"], w1 - 0.1 * (0.9 * v1 + 1 + 0.01 * w1))
+
+
+def test_float32_by_default_and_no_upcast():
+    model = build(Seq("n", B.basic_block(2, 2, 1)), (2, 4, 4))
+    x = rand(3, 2, 4, 4).astype(np.float32)
+    assert model.forward(x).dtype == np.float32
+    assert all(layer.params[k].dtype == np.float32 for layer, k in model.named_parameters())
+
+
+def test_bad_inputs_name_the_layer():
+    conv = L.Conv2d(3, 4, 3)
+    with pytest.raises(ValueError, match="expected 3 input channels"):
+        conv.forward(np.zeros((1, 2, 5, 5), np.float32))
+    with pytest.raises(ValueError, match="must be 4-D"):
+        conv.forward(np.zeros((2, 5, 5), np.float32))
+    with pytest.raises(TypeError, match="floating dtype"):
+        conv.forward(np.zeros((1, 3, 5, 5), np.int64))
+    with pytest.raises(ValueError, match="groups=2 must divide"):
+        L.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        conv.forward(np.zeros((1, 3, 2, 2), np.float32))
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        L.Conv2d(3, 4, 3).backward(np.zeros((1, 4, 3, 3)))
+    with pytest.raises(ValueError, match="labels must lie in"):
+        L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(ValueError, match="p must be in"):
+        L.Dropout(1.0)
