@@ -9,10 +9,10 @@ Conventions (the same as PyTorch's, so the counts match the reference code):
   ``backward(dout)`` returns ``dx`` and *accumulates* parameter gradients into
   ``self.grads`` (call ``zero_grad`` between steps).
 
-Convolutions use im2col: ``sliding_window_view`` exposes every k x k window
-without copying, one reshape copies them into a matrix, and one BLAS matmul per
-group does the arithmetic. The only Python loops run over kernel offsets
-(k*k of them), never over pixels or channels.
+Convolutions use im2col: k*k strided slice copies lay the input out as one
+matrix, and one BLAS matmul per group does the arithmetic; pooling reads its
+windows through ``sliding_window_view`` without copying. The only Python loops
+run over kernel offsets (k*k of them), never over pixels or channels.
 """
 
 from __future__ import annotations
@@ -118,6 +118,10 @@ class Conv2d(Layer):
     """2-D convolution with stride, zero padding and groups (depthwise when groups = C_in).
 
     x: (N, C_in, H, W) -> (N, C_out, H', W'), H' = floor((H + 2p - k) / s) + 1.
+
+    im2col, channels first (as in Caffe): the k*k shifted copies of the padded input
+    are laid out as one matrix ``cols`` of shape (C_in * k * k, N * H' * W'), so the
+    convolution is one matmul per group, W (C_out/G, C_in/G * k * k) @ cols.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1,
@@ -153,41 +157,36 @@ class Conv2d(Layer):
         k, s, g = self.kernel, self.stride, self.groups
         out_h = conv_output_size(h, k, s, self.padding)
         out_w = conv_output_size(w, k, s, self.padding)
-        xp = _pad(x, self.padding)
-        win = _windows(xp, k, s, out_h, out_w)                         # (N, C, H', W', k, k)
-        cg, og = c // g, self.out_channels // g
-        # im2col: one row per output pixel, one matrix per group
-        cols = (win.reshape(n, g, cg, out_h, out_w, k, k)
-                   .transpose(1, 0, 3, 4, 2, 5, 6)
-                   .reshape(g, n * out_h * out_w, cg * k * k))         # (G, N*H'*W', C/G*k*k)
-        weights = self.params["W"].reshape(g, og, cg * k * k)           # (G, O/G, C/G*k*k)
-        out = np.matmul(cols, weights.transpose(0, 2, 1))               # (G, N*H'*W', O/G)
-        out = (out.reshape(g, n, out_h, out_w, og)
-                  .transpose(1, 0, 4, 2, 3)
-                  .reshape(n, self.out_channels, out_h, out_w))
+        xp = _pad(x, self.padding).transpose(1, 0, 2, 3)               # (C, N, Hp, Wp), a view
+        cols = np.empty((c, k, k, n, out_h, out_w), dtype=x.dtype)
+        for i in range(k):                                              # k*k slice copies, no pixel loops
+            for j in range(k):
+                cols[:, i, j] = xp[:, :, i : i + s * out_h : s, j : j + s * out_w : s]
+        cols = cols.reshape(g, c // g * k * k, n * out_h * out_w)      # groups: a free reshape
+        weights = self.params["W"].reshape(g, self.out_channels // g, -1)
+        out = np.matmul(weights, cols).reshape(self.out_channels, -1)   # (C_out, N*H'*W')
         if "b" in self.params:
-            out += self.params["b"][:, None, None]
+            out += self.params["b"][:, None]
         self.cache = (cols, xp.shape, (n, c, h, w))
-        return out
+        return np.ascontiguousarray(out.reshape(self.out_channels, n, out_h, out_w).transpose(1, 0, 2, 3))
 
     def backward(self, dout):
         self._check_dout(dout)
         cols, padded_shape, (n, c, h, w) = self.cache
-        k, s, g = self.kernel, self.stride, self.groups
+        k, s, g, p = self.kernel, self.stride, self.groups, self.padding
         _, _, out_h, out_w = dout.shape
-        cg, og = c // g, self.out_channels // g
-        dout_g = (dout.reshape(n, g, og, out_h, out_w)
-                      .transpose(1, 0, 3, 4, 2)
-                      .reshape(g, n * out_h * out_w, og))               # (G, N*H'*W', O/G)
-        weights = self.params["W"].reshape(g, og, cg * k * k)
-        self.grads["W"] += np.matmul(dout_g.transpose(0, 2, 1), cols).reshape(self.params["W"].shape)
+        dout_g = dout.transpose(1, 0, 2, 3).reshape(g, self.out_channels // g, -1)   # (G, C_out/G, N*H'*W')
+        weights = self.params["W"].reshape(g, self.out_channels // g, -1)
+        # dW = dout_g @ cols^T, computed as (cols @ dout_g^T)^T: the faster orientation for BLAS
+        self.grads["W"] += np.matmul(cols, dout_g.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(self.params["W"].shape)
         if "b" in self.params:
             self.grads["b"] += dout.sum(axis=(0, 2, 3))
-        dcols = np.matmul(dout_g, weights)                              # (G, N*H'*W', C/G*k*k)
-        dwin = (dcols.reshape(g, n, out_h, out_w, cg, k, k)
-                     .transpose(1, 0, 4, 2, 3, 5, 6)
-                     .reshape(n, c, out_h, out_w, k, k))
-        return _unpad(_scatter_windows(dwin, padded_shape, s), self.padding)
+        dcols = np.matmul(weights.transpose(0, 2, 1), dout_g).reshape(c, k, k, n, out_h, out_w)
+        dxp = np.zeros(padded_shape, dtype=dout.dtype)                  # (C, N, Hp, Wp)
+        for i in range(k):                                              # adjoint of the slice copies
+            for j in range(k):
+                dxp[:, :, i : i + s * out_h : s, j : j + s * out_w : s] += dcols[:, i, j]
+        return np.ascontiguousarray(dxp[:, :, p : p + h, p : p + w].transpose(1, 0, 2, 3))
 
 
 # ------------------------------------------------------------------------ pooling

@@ -1,0 +1,106 @@
+"""Convolution forward+backward: convnets' NumPy layer against PyTorch's CPU conv2d.
+
+Optional (needs the ``bench`` extra: torch). Run single-threaded, as the book's budgets are
+per core:
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 taskset -c 0 \\
+        python benchmarks/conv_speed.py
+
+For each shape it times, in one process and interleaved (best of ``--repeats``):
+
+* ``numpy``: ``convnets.layers.Conv2d`` forward + backward (float32);
+* ``torch``: ``torch.nn.functional.conv2d`` forward + autograd backward for input and weight;
+* ``matmul``: the three plain NumPy matmuls of the same sizes that im2col reduces the layer
+  to (forward, weight gradient, input gradient): the BLAS floor for this algorithm.
+
+and prints the time ratio numpy/torch and the fraction of matmul throughput the layer
+reaches (matmul time / layer time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+from convnets.layers import Conv2d
+
+SHAPES = [
+    # batch, C_in, C_out, kernel, stride, size
+    (64, 16, 32, 3, 1, 8),
+    (64, 16, 32, 3, 1, 32),
+    (64, 32, 32, 3, 1, 16),
+    (64, 16, 32, 3, 2, 32),
+    (64, 8, 8, 3, 1, 8),
+]
+
+
+def best_of(fn, repeats: int) -> float:
+    fn()                                      # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure(shape, repeats: int, rng) -> tuple[float, float, float]:
+    """Best times (seconds) of our layer, PyTorch's, and the equivalent matmuls, for one shape."""
+    import torch
+
+    n, c, o, k, s, size = shape
+    conv = Conv2d(c, o, k, s, k // 2, rng=rng)
+    x = rng.standard_normal((n, c, size, size)).astype(np.float32)
+    out = conv.forward(x)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+
+    def ours():
+        conv.forward(x)
+        conv.backward(dout)
+
+    xt = torch.from_numpy(x).requires_grad_(True)
+    wt = torch.from_numpy(conv.params["W"].copy()).requires_grad_(True)
+    bt = torch.from_numpy(conv.params["b"].copy()).requires_grad_(True)
+    dt = torch.from_numpy(dout)
+
+    def theirs():
+        torch.nn.functional.conv2d(xt, wt, bt, stride=s, padding=k // 2).backward(dt)
+
+    m, kk = out.shape[0] * out.shape[2] * out.shape[3], c * k * k
+    cols = rng.standard_normal((m, kk)).astype(np.float32)
+    wmat = rng.standard_normal((kk, o)).astype(np.float32)
+    g = rng.standard_normal((m, o)).astype(np.float32)
+
+    def matmuls():
+        cols @ wmat
+        g.T @ cols
+        g @ wmat.T
+
+    # interleave the three so that machine noise hits them alike
+    times = [(best_of(ours, repeats), best_of(theirs, repeats), best_of(matmuls, repeats)) for _ in range(3)]
+    return tuple(min(t[i] for t in times) for i in range(3))
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"torch threads {torch.get_num_threads()}")
+    print(f"{'shape (N, Cin->Cout, k/s, HxW)':<32}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}"
+          f"{'matmul ms':>11}{'of matmul':>11}")
+    for shape in SHAPES:
+        a, b, mm = measure(shape, args.repeats, rng)
+        n, c, o, k, s, size = shape
+        label = f"{n}, {c}->{o}, {k}/{s}, {size}x{size}"
+        print(f"{label:<32}{a * 1e3:>10.2f}{b * 1e3:>10.2f}{a / b:>8.2f}{mm * 1e3:>11.2f}{mm / a:>10.0%}")
+
+
+if __name__ == "__main__":
+    main()
