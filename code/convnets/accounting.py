@@ -38,6 +38,7 @@ from .spec import (
     Linear,
     MaxPool,
     Residual,
+    Scale,
     Seq,
     describe,
 )
@@ -103,7 +104,7 @@ def _leaf(node, shape, path):
         return (node.out,), shape[0] * node.out + (node.out if node.bias else 0), shape[0] * node.out, 1
     if isinstance(node, BatchNorm):
         return shape, 2 * shape[0], 0, 0
-    if isinstance(node, (Act, LRN, Dropout)):
+    if isinstance(node, (Act, LRN, Dropout, Scale)):
         return shape, 0, 0, 0
     if isinstance(node, MaxPool):
         return _spatial(path, node, shape, node.kernel, node.stride, node.padding, node.ceil_mode), 0, 0, 0

@@ -29,6 +29,7 @@ from .spec import (
     Linear,
     MaxPool,
     Residual,
+    Scale,
     Seq,
 )
 
@@ -60,6 +61,8 @@ def _make_leaf(node, shape, rng, dtype, gain):
         return L.Flatten()
     if isinstance(node, Dropout):
         return L.Dropout(node.p, rng=rng)
+    if isinstance(node, Scale):
+        return L.Scale(node.factor)
     raise TypeError(f"cannot build layer type {type(node).__name__}")
 
 

@@ -18,28 +18,43 @@ from .build import build
 from .checks import one_of, positive_int
 from .layers import softmax_cross_entropy
 from .network import SGD, Sequential
-from .spec import Act, BatchNorm, Linear, Residual, Seq
+from .spec import Act, BatchNorm, Linear, Residual, Scale, Seq
 
 
 # ------------------------------------------------------------------ the 1-D stack
-def dense_block(width: int, *, residual: bool, norm: bool) -> Seq | Residual:
+def dense_block(width: int, *, residual: bool, norm: bool, variant: str = "pre",
+                shortcut_scale: float = 1.0) -> Seq | Residual:
     """The seed page's block, a 1-D analogue of a ResNet block on vectors of ``width``.
 
-    F(x) = W2 relu(BN(W1 relu(BN(x)))), the pre-activation order of He et al. (2016),
-    with dense matrices where a ResNet has 3x3 convolutions, and batch norm over the
-    batch (``norm=True``) or no normalisation. Residual: y = F(x) + x; plain: y = F(x).
+    Dense matrices stand where a ResNet has 3x3 convolutions, and batch norm over the batch
+    (``norm=True``) where it normalises over the batch and pixels.
+
+    * ``variant="pre"`` (He et al., 2016): F(x) = W2 relu(BN(W1 relu(BN(x)))); y = x + F(x),
+      nothing on the identity path.
+    * ``variant="post"`` (He et al., 2015): F(x) = BN(W2 relu(BN(W1 x))); y = relu(x + F(x)),
+      a ReLU on the identity path after the addition.
+
+    ``residual=False`` drops the "+ x": the plain block with the same layers.
+    ``shortcut_scale`` multiplies the identity path: y = F(x) + shortcut_scale * x.
     """
+    one_of("variant", variant, {"pre", "post"})
     bn = [BatchNorm()] if norm else []
-    f = Seq("F", *bn, Act("relu"), Linear(width), *bn, Act("relu"), Linear(width))
-    return Residual(f, name="block") if residual else f
+    shortcut = None if shortcut_scale == 1 else Seq("shortcut", Scale(shortcut_scale))
+    if variant == "pre":
+        f = Seq("F", *bn, Act("relu"), Linear(width), *bn, Act("relu"), Linear(width))
+        return Residual(f, shortcut, name="block") if residual else f
+    f = Seq("F", Linear(width), *bn, Act("relu"), Linear(width), *bn)
+    return Seq("block", Residual(f, shortcut) if residual else f, Act("relu"))
 
 
-def dense_stack(depth: int, width: int = 64, *, residual: bool = True, norm: bool = False) -> Seq:
+def dense_stack(depth: int, width: int = 64, *, residual: bool = True, norm: bool = False,
+                variant: str = "pre", shortcut_scale: float = 1.0) -> Seq:
     """``depth`` blocks of :func:`dense_block`, one after another."""
     positive_int("depth", depth)
     positive_int("width", width)
     return Seq(f"{'residual' if residual else 'plain'}{depth}",
-               *(dense_block(width, residual=residual, norm=norm) for _ in range(depth)))
+               *(dense_block(width, residual=residual, norm=norm, variant=variant, shortcut_scale=shortcut_scale)
+                 for _ in range(depth)))
 
 
 @dataclass
@@ -53,7 +68,8 @@ class GradientFlow:
 
 
 def gradient_flow(depth: int = 50, width: int = 64, *, residual: bool = True, norm: bool = False,
-                  gain: float = 1.0, batch: int = 128, seed: int = 0) -> GradientFlow:
+                  gain: float = 1.0, variant: str = "pre", shortcut_scale: float = 1.0, batch: int = 128,
+                  seed: int = 0) -> GradientFlow:
     """Backpropagate through a fresh ``dense_stack`` and record gradient norms block by block.
 
     The loss is L = mean over the batch of <y, g> for a fixed random direction g, so
@@ -65,8 +81,8 @@ def gradient_flow(depth: int = 50, width: int = 64, *, residual: bool = True, no
     if gain <= 0:
         raise ValueError(f"gain must be > 0, got {gain}")
     batch = positive_int("batch", batch, minimum=2)
-    model = build(dense_stack(depth, width, residual=residual, norm=norm), (width,), seed=seed,
-                  dtype=np.float64, gain=gain)
+    model = build(dense_stack(depth, width, residual=residual, norm=norm, variant=variant,
+                              shortcut_scale=shortcut_scale), (width,), seed=seed, dtype=np.float64, gain=gain)
     rng = np.random.default_rng(seed + 10_000)
     x = rng.standard_normal((batch, width))
     direction = rng.standard_normal((batch, width))
@@ -85,7 +101,8 @@ def gradient_flow(depth: int = 50, width: int = 64, *, residual: bool = True, no
         weight_norms.append(np.sqrt(sum(np.sum(layer.grads[k] ** 2)
                                         for layer, k in block.named_parameters() if k == "W")))
     return GradientFlow(np.array(per_example[::-1]), np.array(weight_norms[::-1]), np.array(stds),
-                        dict(depth=depth, width=width, residual=residual, norm=norm, gain=gain, seed=seed))
+                        dict(depth=depth, width=width, residual=residual, norm=norm, gain=gain, variant=variant,
+                             shortcut_scale=shortcut_scale, seed=seed))
 
 
 def shattered_gradients(depths=(1, 2, 4, 8, 16, 32, 50), width: int = 64, *, residual: bool, norm: bool = True,
@@ -173,3 +190,40 @@ def train(network, data, *, epochs: int = 10, batch: int = 64, lr: float = 0.05,
     history.seconds = time.perf_counter() - start
     history.model = model
     return history
+
+
+# --------------------------------------------------------------- the ODE view
+@dataclass
+class EulerFlow:
+    """What :func:`residual_euler` computed."""
+
+    depths: np.ndarray          # numbers of residual blocks tried
+    errors: np.ndarray          # ||x_L - x(T)|| for each depth
+    paths: dict                 # depth -> (L + 1, 2) states after each block
+    exact: np.ndarray           # (200, 2) the exact trajectory x(t), t in [0, T]
+
+
+def residual_euler(depths=(2, 4, 8, 16, 32, 64, 128), *, horizon: float = 3.0, damping: float = 0.1) -> EulerFlow:
+    """A residual stack as forward Euler: x_{l+1} = x_l + (T/L) A x_l, against dx/dt = A x exactly.
+
+    A = [[-d, -1], [1, -d]] turns the state around the origin while damping it; each of the
+    L residual blocks adds a small change F(x) = (T/L) A x to its input. The exact solution is
+    x(t) = exp(-d t) R(t) x0 with R a rotation by angle t.
+    """
+    a = np.array([[-damping, -1.0], [1.0, -damping]])
+    x0 = np.array([1.0, 0.0])
+
+    def exact(t):
+        return np.exp(-damping * t) * np.array([np.cos(t), np.sin(t)])
+
+    paths, errors = {}, []
+    for depth in depths:
+        depth = positive_int("depth", depth)
+        h = horizon / depth
+        x = [x0]
+        for _ in range(depth):
+            x.append(x[-1] + h * (a @ x[-1]))          # y = x + F(x): one residual block
+        paths[depth] = np.array(x)
+        errors.append(np.linalg.norm(x[-1] - exact(horizon)))
+    ts = np.linspace(0, horizon, 200)
+    return EulerFlow(np.array(depths), np.array(errors), paths, np.array([exact(t) for t in ts]))

@@ -453,6 +453,22 @@ class SiLU(Layer):
         return dout * s * (1 + x * (1 - s))
 
 
+class Scale(Layer):
+    """y = factor * x, a constant (no parameters)."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = float(factor)
+
+    def forward(self, x):
+        self.cache = True
+        return x * self.factor
+
+    def backward(self, dout):
+        self._check_dout(self.cache)
+        return dout * self.factor
+
+
 class Dropout(Layer):
     """Inverted dropout: zero a fraction ``p`` in training and scale the rest by 1/(1-p)."""
 

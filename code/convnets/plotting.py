@@ -115,3 +115,62 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params"):
     ax.grid(True, which="both", alpha=0.25)
     fig.legend(*ax.get_legend_handles_labels(), fontsize=7.5, frameon=False, loc="outside lower center", ncol=3)
     return fig
+
+
+def training_figure(histories: dict):
+    """Training loss and test error per epoch: plain networks left, residual right.
+
+    ``histories`` maps (depth, residual: bool) to :class:`convnets.experiments.History`.
+    """
+    depths = sorted({d for d, _ in histories})
+    colours = [OKABE_ITO[c] for c in ("sky", "orange", "vermillion", "purple", "green")]
+    markers = "os^Dv"
+    fig, axes = figure(2, 2, width=7.2, height=5.6, sharex=True, sharey="row")
+    for col, residual in enumerate((False, True)):
+        for i, depth in enumerate(depths):
+            h = histories[(depth, residual)]
+            epochs = np.arange(1, len(h.train_loss) + 1)
+            style = dict(color=colours[i % 5], marker=markers[i % 5], markersize=4, label=f"{depth} layers")
+            axes[0, col].semilogy(epochs, h.train_loss, **style)
+            axes[1, col].plot(epochs, 100 * np.array(h.test_error), **style)
+        axes[0, col].set_title("plain" if not residual else "residual", fontsize=10)
+        axes[1, col].set_xlabel("epoch")
+        for row in (0, 1):
+            axes[row, col].grid(True, which="major", alpha=0.3)
+    axes[0, 0].set_ylabel("training loss (log scale)")
+    axes[1, 0].set_ylabel("test error (%)")
+    axes[0, 0].legend(frameon=False)
+    return fig
+
+
+def euler_figure(flow):
+    """Left: residual-stack trajectories against the exact ODE solution; right: error against depth."""
+    fig, (left, right) = figure(2, width=7.0, height=3.2)
+    left.plot(flow.exact[:, 0], flow.exact[:, 1], color=OKABE_ITO["black"], linewidth=1.5, label="exact ODE")
+    for depth, colour, marker in zip(sorted(flow.paths)[1:5:2], (OKABE_ITO["vermillion"], OKABE_ITO["blue"]), "os",
+                                     strict=False):
+        path = flow.paths[depth]
+        left.plot(path[:, 0], path[:, 1], color=colour, marker=marker, markersize=3, linewidth=1,
+                  label=f"{depth} residual blocks")
+    left.set_aspect("equal")
+    left.set_xlabel("$x_1$")
+    left.set_ylabel("$x_2$")
+    left.legend(frameon=False, fontsize=8, loc="lower left")
+    right.loglog(flow.depths, flow.errors, color=OKABE_ITO["blue"], marker="s", label="measured")
+    right.loglog(flow.depths, flow.errors[0] * flow.depths[0] / flow.depths, color="0.4", linestyle="--",
+                 label="slope $-1$")
+    right.set_xlabel("number of residual blocks $L$")
+    right.set_ylabel("error at the output")
+    right.grid(True, which="both", alpha=0.3)
+    right.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def digits_figure(images, labels, n: int = 10):
+    """The first image of each class, 8x8 grey-scale."""
+    fig, axes = figure(n, width=7.0, height=1.0)
+    for ax, label in zip(axes, range(n), strict=True):
+        ax.imshow(images[list(labels).index(label), 0], cmap="gray_r")
+        ax.set_title(str(label), fontsize=9)
+        ax.axis("off")
+    return fig

@@ -119,6 +119,13 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Scale:
+    """Multiply by a constant (no parameters): a scaled shortcut, as in He et al. (2016), Fig. 2."""
+
+    factor: float
+
+
+@dataclass(frozen=True)
 class Dropout:
     p: float = 0.5
 
@@ -178,7 +185,8 @@ class Gate:
     name: str = "se"
 
 
-LEAVES = (Conv, BatchNorm, Act, LRN, MaxPool, AvgPool, AdaptiveAvgPool, GlobalAvgPool, Flatten, Linear, Dropout)
+LEAVES = (Conv, BatchNorm, Act, LRN, MaxPool, AvgPool, AdaptiveAvgPool, GlobalAvgPool, Flatten, Linear, Dropout,
+          Scale)
 CONTAINERS = (Seq, Residual, Concat, DenseConcat, Gate)
 
 
@@ -194,6 +202,8 @@ def describe(leaf) -> str:
         return leaf.kind.capitalize() if leaf.kind != "silu" else "SiLU"
     if isinstance(leaf, Dropout):
         return f"Dropout {leaf.p}"
+    if isinstance(leaf, Scale):
+        return f"Scale x{leaf.factor:g}"
     return type(leaf).__name__
 
 

@@ -1,0 +1,90 @@
+"""The experiments' findings, as the chapter states them, and their inputs' checks."""
+
+import numpy as np
+import pytest
+from convnets import count
+from convnets import layers as L
+from convnets.architectures import small_resnet
+from convnets.datasets import digits
+from convnets.experiments import dense_stack, gradient_flow, residual_euler, shattered_gradients, train
+
+
+def ratio(flow):
+    return flow.input_grad[0] / flow.input_grad[-1]
+
+
+def test_he_init_plain_stack_neither_vanishes_nor_explodes():
+    assert 0.3 < ratio(gradient_flow(50, residual=False)) < 3
+
+
+def test_small_init_plain_vanishes_residual_does_not():
+    assert ratio(gradient_flow(50, residual=False, gain=0.5)) < 1e-20
+    assert 1 < ratio(gradient_flow(50, residual=True, gain=0.5)) < 100
+
+
+def test_unnormalised_residual_stack_explodes_and_batchnorm_plain_too():
+    assert ratio(gradient_flow(50, residual=True)) > 1e4
+    assert ratio(gradient_flow(50, residual=False, norm=True)) > 1e6
+    assert ratio(gradient_flow(50, residual=True, norm=True)) < 1e3
+
+
+def test_scaled_shortcut_follows_lambda_to_the_depth():
+    for lam in (0.9, 1.1):
+        assert 0.5 < ratio(gradient_flow(50, residual=True, gain=0.25, shortcut_scale=lam)) / lam ** 50 < 2.5
+
+
+def test_gradient_flow_output_gradient_is_the_same_for_every_network():
+    a, b = gradient_flow(10, residual=True), gradient_flow(10, residual=False, norm=True)
+    assert a.input_grad[-1] == b.input_grad[-1]
+    assert len(a.input_grad) == 11 and len(a.weight_grad) == 10
+
+
+def test_shattering_is_faster_without_shortcuts():
+    plain = shattered_gradients((1, 16), residual=False)
+    residual = shattered_gradients((1, 16), residual=True)
+    assert plain[0] > 0.9 and residual[0] > 0.9
+    assert plain[1] < 0.1 < residual[1]
+
+
+def test_euler_error_is_first_order():
+    flow = residual_euler((16, 32, 64, 128))
+    slope = np.polyfit(np.log(flow.depths), np.log(flow.errors), 1)[0]
+    assert slope == pytest.approx(-1, abs=0.1)
+
+
+def test_dense_stack_variants_count():
+    # pre-activation, width 4: two 4x4 linear layers with bias (2 * 20) and two batch norms (2 * 8)
+    assert count(dense_stack(3, 4, norm=True), (4,)).params == 3 * (40 + 16)
+    assert count(dense_stack(3, 4, norm=False, shortcut_scale=0.5), (4,)).params == 3 * 40
+
+
+def test_scale_layer():
+    layer = L.Scale(0.5)
+    x = np.ones((2, 3))
+    assert np.array_equal(layer.forward(x), 0.5 * x) and np.array_equal(layer.backward(x), 0.5 * x)
+
+
+def test_digits_split_is_stratified_and_standardised():
+    x_train, y_train, x_test, y_test = digits(0.2, seed=0)
+    assert x_train.shape == (1438, 1, 8, 8) and x_test.shape == (359, 1, 8, 8)
+    assert abs(float(x_train.mean())) < 1e-5 and float(x_train.std()) == pytest.approx(1, abs=1e-5)
+    assert np.all(np.bincount(y_test) >= 35)
+
+
+def test_training_reduces_loss_and_is_seeded():
+    data = tuple(a[:256] for a in digits(0.2, seed=0)[:2]) + tuple(a[:128] for a in digits(0.2, seed=0)[2:])
+    a = train(small_resnet(8, widths=(4, 8, 8)), data, epochs=3, lr=0.05, seed=1)
+    b = train(small_resnet(8, widths=(4, 8, 8)), data, epochs=3, lr=0.05, seed=1)
+    assert a.train_loss[-1] < a.train_loss[0]
+    assert a.train_loss == b.train_loss
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="depth must be 6n \\+ 2"):
+        small_resnet(21)
+    with pytest.raises(ValueError, match="gain must be > 0"):
+        gradient_flow(5, gain=0)
+    with pytest.raises(ValueError, match="variant must be one of"):
+        gradient_flow(5, variant="middle")
+    with pytest.raises(ValueError, match="test_fraction must be in"):
+        digits(1.5)
