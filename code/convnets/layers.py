@@ -65,6 +65,13 @@ class Layer:
         for layer, key in self.named_parameters():
             layer.grads[key] = np.zeros_like(layer.params[key])
 
+    def release(self):
+        """Drop every cached forward result (im2col matrices can be large) and gradient buffer."""
+        for layer in self.layers():
+            layer.cache = None
+            layer.grads = {key: np.zeros(0, dtype=value.dtype) for key, value in layer.grads.items()}
+        return self
+
     def num_parameters(self) -> int:
         return sum(layer.params[key].size for layer, key in self.named_parameters())
 
