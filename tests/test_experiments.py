@@ -88,3 +88,14 @@ def test_bad_arguments():
         gradient_flow(5, variant="middle")
     with pytest.raises(ValueError, match="test_fraction must be in"):
         digits(1.5)
+
+
+def test_empirical_receptive_field_matches_the_formula():
+    from convnets import receptive_field
+    from convnets.experiments import empirical_receptive_field
+    from convnets.spec import Conv, MaxPool, Seq
+
+    for n in (1, 2, 3):
+        assert empirical_receptive_field(Seq("s", *[Conv(2, 3) for _ in range(n)])) == 2 * n + 1
+    net = Seq("p", Conv(2, 3), MaxPool(2, 2), Conv(2, 3))
+    assert empirical_receptive_field(net) == receptive_field([(3, 1), (2, 2), (3, 1)]) == 8

@@ -173,3 +173,18 @@ def test_cli_one_network_and_errors():
     assert bad.returncode != 0 and "resnet50" in bad.stderr
     tiny = run_cli("vgg16", "--size", "16")
     assert tiny.returncode != 0 and "larger than the padded input" in tiny.stderr
+
+
+def test_compound_scaling_rule():
+    # Tan & Le (2019), section 3.3: alpha = 1.2, beta = 1.1, gamma = 1.15, alpha * beta^2 * gamma^2 ~ 2
+    d, w, r = A.compound_scaling(1)
+    assert (d, w, r) == (1.2, 1.1, 1.15)
+    assert d * w ** 2 * r ** 2 == pytest.approx(1.92, abs=0.005)
+    assert A.compound_scaling(7)[0] == pytest.approx(1.2 ** 7)
+
+
+def test_separable_cost_ratio():
+    from convnets.spec import Conv, Seq
+    full = count(Seq("f", Conv(128, 3)), (64, 28, 28)).macs
+    separable = count(Seq("s", Conv(64, 3, groups=64), Conv(128, 1)), (64, 28, 28)).macs
+    assert separable / full == pytest.approx(1 / 128 + 1 / 9)

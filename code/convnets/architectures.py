@@ -299,3 +299,13 @@ def small_resnet(depth: int, *, residual: bool = True, widths: tuple[int, ...] =
         stages.append(Seq(f"stage{i + 1}", *blocks))
     return Seq(f"{'res' if residual else 'plain'}{depth}", conv_bn_act("stem", widths[0], 3), *stages,
                GlobalAvgPool(), _classifier(classes=classes, dropout=0))
+
+
+#  Tan & Le (2019), section 3.3: depth d = alpha**phi, width w = beta**phi, resolution r = gamma**phi,
+#  with alpha * beta**2 * gamma**2 ~ 2 found by a grid search at phi = 1.
+COMPOUND_ALPHA, COMPOUND_BETA, COMPOUND_GAMMA = 1.2, 1.1, 1.15
+
+
+def compound_scaling(phi: float) -> tuple[float, float, float]:
+    """(depth, width, resolution) multipliers alpha**phi, beta**phi, gamma**phi of the compound rule."""
+    return COMPOUND_ALPHA ** phi, COMPOUND_BETA ** phi, COMPOUND_GAMMA ** phi

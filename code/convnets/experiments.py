@@ -227,3 +227,26 @@ def residual_euler(depths=(2, 4, 8, 16, 32, 64, 128), *, horizon: float = 3.0, d
         errors.append(np.linalg.norm(x[-1] - exact(horizon)))
     ts = np.linspace(0, horizon, 200)
     return EulerFlow(np.array(depths), np.array(errors), paths, np.array([exact(t) for t in ts]))
+
+
+# ----------------------------------------------------------- receptive fields
+def empirical_receptive_field(network, input_size: int = 33, channels: int = 1, seed: int = 0) -> int:
+    """Measure a network's receptive field by backpropagation.
+
+    Build ``network`` (a spec) for a ``channels`` x ``input_size`` x ``input_size`` input,
+    backpropagate a gradient of 1 from the centre pixel of the first output channel, and
+    return the side of the square of input pixels whose gradient is non-zero. Weights are
+    random and positive-shifted (|w| + 0.1) so that no gradient cancels by accident.
+    """
+    model = build(network, (channels, input_size, input_size), seed=seed, dtype=np.float64)
+    for layer, key in model.named_parameters():
+        if key == "W":
+            layer.params[key] = np.abs(layer.params[key]) + 0.1
+    x = np.random.default_rng(seed).random((1, channels, input_size, input_size)) + 0.5
+    out = model.forward(x)
+    grad = np.zeros_like(out)
+    grad[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
+    model.zero_grad()
+    touched = np.abs(model.backward(grad)[0]).sum(axis=0) > 0
+    rows, cols = np.flatnonzero(touched.any(axis=1)), np.flatnonzero(touched.any(axis=0))
+    return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
