@@ -32,3 +32,16 @@ def test_markdown_table_and_formats():
 def test_pareto_front():
     # cost, accuracy: (1, 70) and (2, 80) and (4, 85) are on the front; (3, 75) is beaten by (2, 80)
     assert list(pareto_front([1, 2, 3, 4], [70, 80, 75, 85])) == [0, 1, 3]
+
+
+def test_stage_table_sums_to_the_network():
+    from convnets import zoo
+    from convnets.tables import stage_table
+
+    counts = zoo.counts("resnet50")
+    table = stage_table(counts)
+    stages = {line.split("|")[1].strip(): int(line.split("|")[2].replace(",", "").strip())
+              for line in table.splitlines()[2:-1]}
+    assert list(stages) == ["stem", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "classifier"]
+    assert sum(stages.values()) == counts.params == 25_557_032
+    assert stages["conv5_x"] == 14_964_736        # the last stage holds 59% of ResNet-50's parameters

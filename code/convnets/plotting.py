@@ -174,3 +174,66 @@ def digits_figure(images, labels, n: int = 10):
         ax.set_title(str(label), fontsize=9)
         ax.axis("off")
     return fig
+
+
+def layer_cost_figure(counts):
+    """Parameters (left) and MACs (right) of every convolution and linear layer of a counted network."""
+    weighted = [r for r in counts.rows if r.layer.startswith(("Conv", "DWConv", "Linear"))]
+    fig, (ax_p, ax_m) = figure(2, width=7.2, height=0.2 * len(weighted) + 1.2, sharey=True)
+    names, n_conv, n_fc = [], 0, 0
+    for r in weighted:
+        if r.layer == "Linear":
+            n_fc += 1
+            names.append(f"fc{n_fc}")
+        else:
+            n_conv += 1
+            names.append(f"conv{n_conv}")
+    colours = [OKABE_ITO["orange"] if r.layer == "Linear" else OKABE_ITO["blue"] for r in weighted]
+    ax_p.barh(names, [r.params / 1e6 for r in weighted], color=colours)
+    ax_m.barh(names, [r.macs / 1e9 for r in weighted], color=colours)
+    ax_p.set_xlabel("parameters (millions)")
+    ax_m.set_xlabel("multiply-accumulates (billions)")
+    ax_p.invert_yaxis()
+    for ax in (ax_p, ax_m):
+        ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
+def channel_growth_figure(inputs):
+    """Input channels of each dense layer, in order across the blocks."""
+    fig, ax = figure(width=7.0, height=3.0)
+    ax.plot(np.arange(1, len(inputs) + 1), inputs, color=OKABE_ITO["green"], marker="o", markersize=2.5)
+    ax.set_xlabel(f"dense layer (1 to {len(inputs)}, across the blocks)")
+    ax.set_ylabel("input channels")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
+    """Parameters of a stack of 3x3 convolutions and of one larger convolution, per receptive field."""
+    fig, ax = figure(width=5.5, height=3.2)
+    ax.plot(fields, np.array(single_params) / 1e6, color=OKABE_ITO["vermillion"], marker="o",
+            label="one k×k convolution")
+    ax.plot(fields, np.array(stack_params) / 1e6, color=OKABE_ITO["blue"], marker="s",
+            label="stack of 3×3 convolutions")
+    ax.set_xticks(fields, [f"{f}×{f}" for f in fields])
+    ax.set_xlabel("receptive field")
+    ax.set_ylabel(f"parameters (millions, {channels} channels)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False)
+    return fig
+
+
+def stage_figure(stages: dict, *, title: str):
+    """Parameters (bars) and MACs (bars) per stage: ``stages`` maps a name to (params, macs)."""
+    names = list(stages)
+    fig, (ax_p, ax_m) = figure(2, width=7.2, height=3.0, sharey=True)
+    ax_p.barh(names, [stages[n][0] / 1e6 for n in names], color=OKABE_ITO["blue"])
+    ax_m.barh(names, [stages[n][1] / 1e9 for n in names], color=OKABE_ITO["green"])
+    ax_p.set_xlabel("parameters (millions)")
+    ax_m.set_xlabel("multiply-accumulates (billions)")
+    ax_p.invert_yaxis()
+    fig.suptitle(title, fontsize=10)
+    for ax in (ax_p, ax_m):
+        ax.grid(True, axis="x", alpha=0.3)
+    return fig

@@ -36,3 +36,17 @@ def markdown_table(header: list[str], rows: list[list], align: str | None = None
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule[a] for a in align) + " |"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def stage_table(counts) -> str:
+    """Markdown table of parameters and MACs per top-level stage of a counted network, with shares.
+
+    Stages with neither parameters nor MACs (pooling, flattening) are left out.
+    """
+    rows = []
+    for name, (params, macs) in counts.by_prefix(1).items():
+        if params or macs:
+            rows.append([name, thousands(params), f"{100 * params / counts.params:.1f}",
+                         f"{macs / 1e6:,.0f}", f"{100 * macs / counts.macs:.1f}"])
+    rows.append(["**total**", f"**{thousands(counts.params)}**", "100.0", f"**{counts.macs / 1e6:,.0f}**", "100.0"])
+    return markdown_table(["Stage", "Parameters", "% of parameters", "MMACs", "% of MACs"], rows, "lrrrr")
