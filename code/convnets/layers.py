@@ -161,38 +161,89 @@ class Conv2d(Layer):
     def forward(self, x):
         self._check_input(x)
         n, c, h, w = x.shape
-        k, s, g = self.kernel, self.stride, self.groups
-        out_h = conv_output_size(h, k, s, self.padding)
-        out_w = conv_output_size(w, k, s, self.padding)
+        k, s, g, p = self.kernel, self.stride, self.groups, self.padding
+        out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        if s == 1:
+            cols, run = self._im2col_flat(x, out_h)
+        else:
+            cols, run = self._im2col_strided(x, out_h, out_w), out_w
+        cols = cols.reshape(g, c // g * k * k, -1)                      # groups: a free reshape
+        weights = self.params["W"].reshape(g, self.out_channels // g, -1)
+        out = np.matmul(weights, cols).reshape(self.out_channels, n, out_h, run)
+        if "b" in self.params:
+            out += self.params["b"][:, None, None, None]
+        self.cache = (cols, x.shape, out_h, out_w, run)
+        return np.ascontiguousarray(out[..., :out_w].transpose(1, 0, 2, 3))
+
+    def _im2col_flat(self, x, out_h):
+        """Stride 1: im2col on the flattened padded image, one contiguous run per kernel offset.
+
+        With the padded image flattened to Hp * Wp values per (channel, example), the window
+        at offset (i, j) is the run starting at i * Wp + j of length H' * Wp. Each output row
+        then carries Wp - W' junk columns (windows that wrap onto the next row); they are
+        computed, cropped in forward, and receive zero gradient in backward. The payoff: the
+        k*k copies move runs of H' * Wp values instead of W'.
+        Returns cols (C, k, k, N, H' * Wp) and the run width Wp.
+        """
+        n, c, h, w = x.shape
+        k, p = self.kernel, self.padding
+        hp, wp = h + 2 * p, w + 2 * p
+        flat = np.zeros((c, n, hp * wp + k - 1), dtype=x.dtype)     # k - 1 spare: the last run's overhang
+        flat[:, :, : hp * wp].reshape(c, n, hp, wp)[:, :, p : p + h, p : p + w] = x.transpose(1, 0, 2, 3)
+        length = out_h * wp
+        cols = np.empty((c, k, k, n, length), dtype=x.dtype)
+        for i in range(k):                                              # k*k contiguous runs, no pixel loops
+            for j in range(k):
+                cols[:, i, j] = flat[:, :, i * wp + j : i * wp + j + length]
+        return cols, wp
+
+    def _im2col_strided(self, x, out_h, out_w):
+        """Any stride: k*k strided slice copies of the padded input into cols (C, k, k, N, H', W')."""
+        n, c, _, _ = x.shape
+        k, s = self.kernel, self.stride
         xp = _pad(x, self.padding).transpose(1, 0, 2, 3)               # (C, N, Hp, Wp), a view
         cols = np.empty((c, k, k, n, out_h, out_w), dtype=x.dtype)
-        for i in range(k):                                              # k*k slice copies, no pixel loops
+        for i in range(k):
             for j in range(k):
                 cols[:, i, j] = xp[:, :, i : i + s * out_h : s, j : j + s * out_w : s]
-        cols = cols.reshape(g, c // g * k * k, n * out_h * out_w)      # groups: a free reshape
-        weights = self.params["W"].reshape(g, self.out_channels // g, -1)
-        out = np.matmul(weights, cols).reshape(self.out_channels, -1)   # (C_out, N*H'*W')
-        if "b" in self.params:
-            out += self.params["b"][:, None]
-        self.cache = (cols, xp.shape, (n, c, h, w))
-        return np.ascontiguousarray(out.reshape(self.out_channels, n, out_h, out_w).transpose(1, 0, 2, 3))
+        return cols
 
     def backward(self, dout):
         self._check_dout(dout)
-        cols, padded_shape, (n, c, h, w) = self.cache
+        cols, (n, c, h, w), out_h, out_w, run = self.cache
         k, s, g, p = self.kernel, self.stride, self.groups, self.padding
-        _, _, out_h, out_w = dout.shape
-        dout_g = dout.transpose(1, 0, 2, 3).reshape(g, self.out_channels // g, -1)   # (G, C_out/G, N*H'*W')
-        weights = self.params["W"].reshape(g, self.out_channels // g, -1)
+        og = self.out_channels // g
+        # dout in the forward's column layout (C_out, N, H', run), zero in any junk columns
+        if run == out_w:
+            dout_cols = dout.transpose(1, 0, 2, 3)
+        else:
+            dout_cols = np.zeros((self.out_channels, n, out_h, run), dtype=dout.dtype)
+            dout_cols[..., :out_w] = dout.transpose(1, 0, 2, 3)
+        dout_g = dout_cols.reshape(g, og, -1)                           # (G, C_out/G, N*H'*run)
+        weights = self.params["W"].reshape(g, og, -1)
         # dW = dout_g @ cols^T, computed as (cols @ dout_g^T)^T: the faster orientation for BLAS
         self.grads["W"] += np.matmul(cols, dout_g.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(self.params["W"].shape)
         if "b" in self.params:
             self.grads["b"] += dout.sum(axis=(0, 2, 3))
-        dcols = np.matmul(weights.transpose(0, 2, 1), dout_g).reshape(c, k, k, n, out_h, out_w)
-        dxp = np.zeros(padded_shape, dtype=dout.dtype)                  # (C, N, Hp, Wp)
-        for i in range(k):                                              # adjoint of the slice copies
-            for j in range(k):
-                dxp[:, :, i : i + s * out_h : s, j : j + s * out_w : s] += dcols[:, i, j]
+        hp, wp = h + 2 * p, w + 2 * p
+        if s == 1:                                                      # adjoint of _im2col_flat
+            # one small matmul per kernel offset, added into its run while still in cache
+            # (rather than one (C*k*k, N*H'*Wp) matrix written out and read back)
+            length = out_h * wp
+            per_offset = self.params["W"].reshape(g, og, c // g, k, k)
+            dflat = np.zeros((c, n, hp * wp + k - 1), dtype=dout.dtype)
+            grad = np.empty((g, c // g, n * length), dtype=dout.dtype)
+            for i in range(k):
+                for j in range(k):
+                    np.matmul(per_offset[:, :, :, i, j].transpose(0, 2, 1), dout_g, out=grad)
+                    dflat[:, :, i * wp + j : i * wp + j + length] += grad.reshape(c, n, length)
+            dxp = dflat[:, :, : hp * wp].reshape(c, n, hp, wp)
+        else:                                                           # adjoint of _im2col_strided
+            dcols = np.matmul(weights.transpose(0, 2, 1), dout_g).reshape(c, k, k, n, out_h, out_w)
+            dxp = np.zeros((c, n, hp, wp), dtype=dout.dtype)
+            for i in range(k):
+                for j in range(k):
+                    dxp[:, :, i : i + s * out_h : s, j : j + s * out_w : s] += dcols[:, i, j]
         return np.ascontiguousarray(dxp[:, :, p : p + h, p : p + w].transpose(1, 0, 2, 3))
 
 
