@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-import pytest
 from nbval.plugin import IPyNbFile
 
 CHAPTERS = Path(__file__).parent / "chapters"
@@ -43,7 +42,3 @@ def pytest_collect_file(file_path: Path, parent):
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: opens the built site in Chromium")
 
-
-@pytest.fixture(scope="session")
-def repo_root() -> Path:
-    return Path(__file__).parent

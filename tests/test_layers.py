@@ -109,7 +109,8 @@ def test_pooling_forward_matches_loops():
 
 @pytest.mark.parametrize("layer", [L.MaxPool2d(2, 2), L.MaxPool2d(3, 2, 1), L.MaxPool2d(3, 2, ceil_mode=True),
                                    L.AvgPool2d(2, 2), L.AvgPool2d(3, 1, 1), L.GlobalAvgPool(), L.GlobalAvgPool(True),
-                                   L.ReLU(), L.ReLU6(), L.Sigmoid(), L.SiLU(), L.Flatten(), L.LocalResponseNorm(3)],
+                                   L.ReLU(), L.ReLU6(), L.Sigmoid(), L.SiLU(), L.Flatten(), L.LocalResponseNorm(3),
+                                   L.LocalResponseNorm(4)],
                          ids=lambda layer: type(layer).__name__)
 def test_parameter_free_layer_gradients(layer):
     x = rand(2, 4, 6, 6) * 3

@@ -32,6 +32,14 @@ def test_with_counts_uses_the_test_resolution_of_weights():
     assert ("googlenet", "paper") not in rows          # top-5 only: not on a top-1 plot
 
 
+def test_top1_by_source():
+    weights, paper = results.top1("weights"), results.top1("paper")
+    assert weights["resnet50"] == 76.13 and paper["resnet50-v1"] == pytest.approx(100 - 22.85)
+    assert "googlenet" not in paper                     # the paper gives top-5 only
+    with pytest.raises(ValueError, match="source must be one of"):
+        results.top1("blog")
+
+
 def test_protocol_text():
     row = dict(crops="10", test_size=224)
     assert results.protocol(row) == "10 crops of 224x224"

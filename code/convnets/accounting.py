@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from .checks import positive_int
 from .shapes import conv_output_size
 from .spec import (
+    CONTAINERS,
     LRN,
     Act,
     AdaptiveAvgPool,
@@ -123,40 +124,51 @@ def _leaf(node, shape, path):
     raise TypeError(f"{path}: unknown layer type {type(node).__name__}")
 
 
-def _walk(node, shape, path, rows):
-    """Count ``node`` on an input of ``shape``; append leaf rows; return (output shape, depth)."""
+def walk(node, shape, leaf, combine, path=""):
+    """The one traversal of a definition: shapes, checks, and a value built bottom-up.
+
+    Every consumer of a definition (counting here, building in :mod:`convnets.build`) walks
+    it through this function, so the shape rules of the five containers live in one place.
+
+    * ``leaf(node, in_shape, out_shape, params, macs, weighted, path)`` gives a leaf's value;
+    * ``combine(node, values, path)`` gives a container's value from its children's, in
+      order (a Residual's are ``[body, shortcut]``, the shortcut's ``None`` for the identity).
+
+    Returns ``(output shape, value)``. Paths name stages (``conv2_x.0.body.3``), as in
+    :func:`summary`. Raises ``ValueError`` naming the path when shapes do not fit.
+    """
     if isinstance(node, Seq):
-        depth = 0
+        values = []
         for i, item in enumerate(node.items):
             label = item.name if isinstance(item, (Seq, Concat)) and item.name else str(i)
-            shape, d = _walk(item, shape, f"{path}.{label}" if path else label, rows)
-            depth += d
-        return shape, depth
+            shape, value = walk(item, shape, leaf, combine, f"{path}.{label}" if path else label)
+            values.append(value)
+        return shape, combine(node, values, path)
     if isinstance(node, Residual):
-        out, d_body = _walk(node.body, shape, f"{path}.body", rows)
-        short, d_short = (shape, 0) if node.shortcut is None else _walk(node.shortcut, shape, f"{path}.shortcut", rows)
+        out, body = walk(node.body, shape, leaf, combine, f"{path}.body")
+        short, shortcut = ((shape, None) if node.shortcut is None
+                           else walk(node.shortcut, shape, leaf, combine, f"{path}.shortcut"))
         if out != short:
             raise ValueError(f"{path}: residual body gives {out} but shortcut gives {short}")
-        return out, max(d_body, d_short)
+        return out, combine(node, [body, shortcut], path)
     if isinstance(node, Concat):
-        outs = [_walk(b, shape, f"{path}.{b.name if isinstance(b, Seq) and b.name else i}", rows)
+        outs = [walk(b, shape, leaf, combine, f"{path}.{b.name if isinstance(b, Seq) and b.name else i}")
                 for i, b in enumerate(node.branches)]
         if len({o[1:] for o, _ in outs}) != 1:
             raise ValueError(f"{path}: branch outputs {[o for o, _ in outs]} differ in size")
-        return (sum(o[0] for o, _ in outs), *outs[0][0][1:]), max(d for _, d in outs)
+        return (sum(o[0] for o, _ in outs), *outs[0][0][1:]), combine(node, [v for _, v in outs], path)
     if isinstance(node, DenseConcat):
-        out, d = _walk(node.body, shape, f"{path}.{node.name}", rows)
+        out, value = walk(node.body, shape, leaf, combine, f"{path}.{node.name}")
         if out[1:] != shape[1:]:
             raise ValueError(f"{path}: dense layer changed the size {shape[1:]} -> {out[1:]}")
-        return (shape[0] + out[0], *shape[1:]), d
+        return (shape[0] + out[0], *shape[1:]), combine(node, [value], path)
     if isinstance(node, Gate):
-        out, d = _walk(node.gate, shape, f"{path}.{node.name}", rows)
+        out, value = walk(node.gate, shape, leaf, combine, f"{path}.{node.name}")
         if out != (shape[0], 1, 1):
             raise ValueError(f"{path}: gate gives {out}, expected {(shape[0], 1, 1)}")
-        return shape, d
-    out, params, macs, d = _leaf(node, shape, path)
-    rows.append(Row(path, describe(node), out, params, macs))
-    return out, d
+        return shape, combine(node, [value], path)
+    out, params, macs, weighted = _leaf(node, shape, path)
+    return out, leaf(node, shape, out, params, macs, weighted, path)
 
 
 def count(network, input_shape) -> Counts:
@@ -166,16 +178,29 @@ def count(network, input_shape) -> Counts:
     >>> count(Seq("net", Conv(8, 3, bias=True)), (3, 32, 32)).params   # 8 * 3 * 3 * 3 + 8
     224
     """
-    if not isinstance(network, (Seq, Residual, Concat, DenseConcat, Gate)):
+    check_network(network, input_shape)
+    rows: list[Row] = []
+
+    def leaf(node, in_shape, out, params, macs, weighted, path):
+        rows.append(Row(path, describe(node), out, params, macs))
+        return weighted                                   # depth of a leaf: 1 if it has weights
+
+    def combine(node, depths, path):                      # longest path through weight layers
+        return sum(depths) if isinstance(node, Seq) else max(d or 0 for d in depths)
+
+    out, depth = walk(network, tuple(input_shape), leaf, combine)
+    return Counts(getattr(network, "name", ""), tuple(input_shape), out, tuple(rows),
+                  sum(r.params for r in rows), sum(r.macs for r in rows), depth)
+
+
+def check_network(network, input_shape) -> None:
+    """Check that ``network`` is a spec container and ``input_shape`` a (C, H, W) or (F,) tuple."""
+    if not isinstance(network, CONTAINERS):
         raise TypeError(f"network must be a spec container such as Seq, got {type(network).__name__}")
     if not isinstance(input_shape, tuple) or len(input_shape) not in (1, 3):
         raise ValueError(f"input_shape must be a tuple (C, H, W) or (F,), got {input_shape!r}")
     for i, v in enumerate(input_shape):
         positive_int(f"input_shape[{i}]", v)
-    rows: list[Row] = []
-    out, depth = _walk(network, tuple(input_shape), "", rows)
-    return Counts(getattr(network, "name", ""), tuple(input_shape), out, tuple(rows),
-                  sum(r.params for r in rows), sum(r.macs for r in rows), depth)
 
 
 def summary(counts: Counts, *, skip_empty: bool = True) -> str:

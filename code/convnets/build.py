@@ -12,7 +12,7 @@ import numpy as np
 
 from . import layers as L
 from . import network as N
-from .accounting import _leaf, count
+from .accounting import count, walk
 from .spec import (
     LRN,
     Act,
@@ -24,7 +24,6 @@ from .spec import (
     DenseConcat,
     Dropout,
     Flatten,
-    Gate,
     GlobalAvgPool,
     Linear,
     MaxPool,
@@ -66,35 +65,6 @@ def _make_leaf(node, shape, rng, dtype, gain):
     raise TypeError(f"cannot build layer type {type(node).__name__}")
 
 
-def _build(node, shape, rng, dtype, gain, path):
-    """Return (layer, output shape)."""
-    if isinstance(node, Seq):
-        children = []
-        for i, item in enumerate(node.items):
-            layer, shape = _build(item, shape, rng, dtype, gain, f"{path}.{i}")
-            children.append(layer)
-        return N.Sequential(*children, name=node.name or path), shape
-    if isinstance(node, Residual):
-        body, out = _build(node.body, shape, rng, dtype, gain, f"{path}.body")
-        shortcut = None if node.shortcut is None else _build(node.shortcut, shape, rng, dtype, gain,
-                                                             f"{path}.shortcut")[0]
-        return N.Residual(body, shortcut, name=path), out
-    if isinstance(node, Concat):
-        built = [_build(b, shape, rng, dtype, gain, f"{path}.{i}") for i, b in enumerate(node.branches)]
-        out = (sum(s[0] for _, s in built), *built[0][1][1:])
-        return N.Concat(*(layer for layer, _ in built), name=node.name), out
-    if isinstance(node, DenseConcat):
-        body, out = _build(node.body, shape, rng, dtype, gain, f"{path}.{node.name}")
-        return N.DenseConcat(body, name=path), (shape[0] + out[0], *shape[1:])
-    if isinstance(node, Gate):
-        gate, _ = _build(node.gate, shape, rng, dtype, gain, f"{path}.{node.name}")
-        return N.Gate(gate, name=path), shape
-    out, *_ = _leaf(node, shape, path)
-    layer = _make_leaf(node, shape, rng, dtype, gain)
-    layer.name = f"{path} ({layer.name})"
-    return layer, out
-
-
 def build(network, input_shape, *, seed: int = 0, dtype=np.float32, gain: float = 1.0) -> N.Sequential:
     """Instantiate ``network`` for inputs of ``input_shape`` = (C, H, W) or (F,).
 
@@ -104,7 +74,25 @@ def build(network, input_shape, *, seed: int = 0, dtype=np.float32, gain: float 
     """
     counted = count(network, input_shape)           # validates shapes, names the failing layer
     rng = np.random.default_rng(seed)
-    model, _ = _build(network, tuple(input_shape), rng, np.dtype(dtype), gain, network.name)
+    dtype = np.dtype(dtype)
+
+    def leaf(node, in_shape, out, params, macs, weighted, path):
+        layer = _make_leaf(node, in_shape, rng, dtype, gain)
+        layer.name = f"{path} ({layer.name})"
+        return layer
+
+    def combine(node, children, path):
+        if isinstance(node, Seq):
+            return N.Sequential(*children, name=node.name or path)
+        if isinstance(node, Residual):
+            return N.Residual(*children, name=path)
+        if isinstance(node, Concat):
+            return N.Concat(*children, name=node.name)
+        if isinstance(node, DenseConcat):
+            return N.DenseConcat(*children, name=path)
+        return N.Gate(*children, name=path)
+
+    _, model = walk(network, tuple(input_shape), leaf, combine)
     if model.num_parameters() != counted.params:     # one definition, two readings: they must agree
         raise AssertionError(f"built {model.num_parameters()} parameters, counted {counted.params}")
     return model

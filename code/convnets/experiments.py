@@ -66,6 +66,11 @@ class GradientFlow:
     activation_std: np.ndarray  # (depth + 1,): std of x_l, for comparison with the seed's figure
     settings: dict = field(default_factory=dict)
 
+    @property
+    def growth(self) -> float:
+        """How many times larger the gradient at the first block is than at the output."""
+        return float(self.input_grad[0] / self.input_grad[-1])
+
 
 def gradient_flow(depth: int = 50, width: int = 64, *, residual: bool = True, norm: bool = False,
                   gain: float = 1.0, variant: str = "pre", shortcut_scale: float = 1.0, batch: int = 128,
@@ -141,6 +146,7 @@ class History:
     train_error: list = field(default_factory=list)
     test_error: list = field(default_factory=list)
     seconds: float = 0.0
+    model: Sequential | None = None      # the trained network (caches released)
 
 
 def error_rate(model: Sequential, x: np.ndarray, y: np.ndarray, batch: int = 256) -> float:

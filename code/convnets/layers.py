@@ -443,26 +443,23 @@ class LocalResponseNorm(Layer):
         self.size = positive_int("size", size)
         self.alpha, self.beta, self.k = alpha, beta, k
 
-    def _window_sum(self, z):
-        """Sum of z over the channel window around each channel. z: (N, C, H, W)."""
-        lo, hi = self.size // 2, (self.size - 1) // 2
-        zp = np.pad(z, ((0, 0), (lo, hi), (0, 0), (0, 0)))
+    def _window_sum(self, z, before: int, after: int):
+        """Sum of z over channels c - before .. c + after, for every channel c. z: (N, C, H, W)."""
+        zp = np.pad(z, ((0, 0), (before, after), (0, 0), (0, 0)))
         return sliding_window_view(zp, self.size, axis=1).sum(axis=-1)
 
     def forward(self, x):
         array("x", x, ndim=4, layer=self.name)
-        scale = self.k + self.alpha / self.size * self._window_sum(x * x)
+        scale = self.k + self.alpha / self.size * self._window_sum(x * x, self.size // 2, (self.size - 1) // 2)
         self.cache = (x, scale)
         return x * scale ** -self.beta
 
     def backward(self, dout):
         self._check_dout(dout)
         x, scale = self.cache
-        # the window is symmetric for odd sizes, so its adjoint is the same window sum
-        lo, hi = self.size // 2, (self.size - 1) // 2
+        # the adjoint of a window sum is the sum over the mirrored window
         t = dout * x * scale ** (-self.beta - 1)
-        tp = np.pad(t, ((0, 0), (hi, lo), (0, 0), (0, 0)))
-        back = sliding_window_view(tp, self.size, axis=1).sum(axis=-1)
+        back = self._window_sum(t, (self.size - 1) // 2, self.size // 2)
         return dout * scale ** -self.beta - 2 * self.beta * self.alpha / self.size * x * back
 
 

@@ -223,17 +223,3 @@ def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
     ax.legend(frameon=False)
     return fig
 
-
-def stage_figure(stages: dict, *, title: str):
-    """Parameters (bars) and MACs (bars) per stage: ``stages`` maps a name to (params, macs)."""
-    names = list(stages)
-    fig, (ax_p, ax_m) = figure(2, width=7.2, height=3.0, sharey=True)
-    ax_p.barh(names, [stages[n][0] / 1e6 for n in names], color=OKABE_ITO["blue"])
-    ax_m.barh(names, [stages[n][1] / 1e9 for n in names], color=OKABE_ITO["green"])
-    ax_p.set_xlabel("parameters (millions)")
-    ax_m.set_xlabel("multiply-accumulates (billions)")
-    ax_p.invert_yaxis()
-    fig.suptitle(title, fontsize=10)
-    for ax in (ax_p, ax_m):
-        ax.grid(True, axis="x", alpha=0.3)
-    return fig

@@ -49,6 +49,13 @@ def load(path=None) -> list[dict]:
     return rows
 
 
+def top1(source: str = "weights") -> dict[str, float]:
+    """Top-1 accuracy by network for one source ("weights": all measured one way, one centre crop)."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {sorted(SOURCES)}, got {source!r}")
+    return {r["network"]: r["top1"] for r in load() if r["source"] == source and r["top1"] is not None}
+
+
 def protocol(row: dict) -> str:
     """A short human description of how a result was measured."""
     if row["crops"] == "dense":

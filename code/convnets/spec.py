@@ -185,8 +185,6 @@ class Gate:
     name: str = "se"
 
 
-LEAVES = (Conv, BatchNorm, Act, LRN, MaxPool, AvgPool, AdaptiveAvgPool, GlobalAvgPool, Flatten, Linear, Dropout,
-          Scale)
 CONTAINERS = (Seq, Residual, Concat, DenseConcat, Gate)
 
 
