@@ -40,6 +40,12 @@ def test_top1_by_source():
         results.top1("blog")
 
 
+def test_source_text():
+    by = {(r["network"], r["source"]): r for r in results.load()}
+    assert results.source(by[("resnet50", "weights")]) == "reference weights IMAGENET1K_V1"
+    assert results.source(by[("resnet152-v1", "paper")]) == "paper, Table 3, 10-crop testing"
+
+
 def test_protocol_text():
     row = dict(crops="10", test_size=224)
     assert results.protocol(row) == "10 crops of 224x224"

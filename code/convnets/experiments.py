@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .build import build
 from .checks import one_of, positive_int
@@ -165,7 +166,17 @@ def train(network, data, *, epochs: int = 10, batch: int = 64, lr: float = 0.05,
 
     Returns the per-epoch mean training loss (over the epoch's mini-batches, in
     training mode) and the training and test error in evaluation mode after each epoch.
+
+    BLAS runs on one thread here: a multi-threaded matmul may sum in a different order on a
+    machine with another number of cores, and training amplifies such last-bit differences,
+    so with one thread the same seed gives the same numbers on every machine.
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train(network, data, epochs=epochs, batch=batch, lr=lr, momentum=momentum,
+                      weight_decay=weight_decay, seed=seed, schedule=schedule)
+
+
+def _train(network, data, *, epochs, batch, lr, momentum, weight_decay, seed, schedule) -> History:
     one_of("schedule", schedule, {"cosine", "constant"})
     epochs = positive_int("epochs", epochs)
     x_train, y_train, x_test, y_test = data

@@ -56,6 +56,13 @@ def top1(source: str = "weights") -> dict[str, float]:
     return {r["network"]: r["top1"] for r in load() if r["source"] == source and r["top1"] is not None}
 
 
+def source(row: dict) -> str:
+    """Where a result comes from, briefly: the paper's table, or which reference weights."""
+    if row["source"] == "weights":
+        return f"reference weights {row['where'].rsplit('.', 1)[-1]}"     # e.g. IMAGENET1K_V1
+    return f"paper, {row['where']}"
+
+
 def protocol(row: dict) -> str:
     """A short human description of how a result was measured."""
     if row["crops"] == "dense":
