@@ -59,10 +59,26 @@ def rand(*shape, seed=1):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-@pytest.mark.parametrize("stride, padding, groups", [(1, 0, 1), (1, 1, 1), (2, 1, 1), (2, 0, 2), (1, 1, 4)])
-def test_conv_gradients(stride, padding, groups):
-    conv = L.Conv2d(4, 8, 3, stride, padding, groups, rng=np.random.default_rng(0), dtype=np.float64)
+# (kernel, stride, padding, groups): stride 1 with shared row padding (p <= k - 1), stride 1
+# with p > k - 1 (rows padded on both sides), 1x1, 5x5, strided, grouped
+CONV_CASES = [(3, 1, 0, 1), (3, 1, 1, 1), (3, 1, 2, 1), (1, 1, 0, 1), (1, 1, 1, 1), (5, 1, 2, 1),
+              (2, 1, 1, 1), (3, 2, 1, 1), (3, 2, 0, 2), (3, 1, 1, 4), (5, 3, 2, 2)]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
+def test_conv_gradients(kernel, stride, padding, groups):
+    conv = L.Conv2d(4, 8, kernel, stride, padding, groups, rng=np.random.default_rng(0), dtype=np.float64)
     check_layer(conv, rand(2, 4, 6, 5))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv_in_chunks_gradients(stride):
+    """A batch of 3 in chunks of 2 and 1 examples (the chunking that keeps cols in cache)."""
+    conv = L.Conv2d(4, 8, 3, stride, 1, rng=np.random.default_rng(0), dtype=np.float64)
+    out_h, _, _, run = conv._geometry(6, 5)
+    conv.CHUNK_BYTES = 2 * out_h * run * (4 * 3 * 3) * 8          # two examples' cols, float64
+    assert conv._chunks(3, out_h * run, 4 * 3 * 3) == [(0, 2), (2, 3)]
+    check_layer(conv, rand(3, 4, 6, 5))
 
 
 def test_depthwise_conv_gradients():
@@ -87,13 +103,16 @@ def conv_by_loops(x, w, b, stride, padding, groups):
     return out
 
 
-@pytest.mark.parametrize("stride, padding, groups", [(1, 1, 1), (2, 0, 1), (2, 1, 2), (1, 1, 4)])
-def test_conv_forward_matches_loops(stride, padding, groups):
-    conv = L.Conv2d(4, 4, 3, stride, padding, groups, rng=np.random.default_rng(3), dtype=np.float64)
+@pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
+@pytest.mark.parametrize("chunk_bytes", [L.Conv2d.CHUNK_BYTES, 1], ids=["one chunk", "one example per chunk"])
+def test_conv_forward_matches_loops(kernel, stride, padding, groups, chunk_bytes):
+    conv = L.Conv2d(4, 4, kernel, stride, padding, groups, rng=np.random.default_rng(3), dtype=np.float64)
     conv.params["b"] = rand(4, seed=4)
-    x = rand(2, 4, 7, 6)
+    conv.CHUNK_BYTES = chunk_bytes
+    x = rand(3, 4, 7, 6)
     expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, groups)
     assert np.allclose(conv.forward(x), expected, atol=1e-12)
+    assert np.allclose(conv.forward(x[:2]), expected[:2], atol=1e-12)     # a new batch size reuses nothing stale
 
 
 def test_pooling_forward_matches_loops():

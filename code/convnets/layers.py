@@ -32,6 +32,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.training = True
         self.cache = None
+        self.buffers: dict[str, np.ndarray] = {}
         self.name = type(self).__name__
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -65,10 +66,30 @@ class Layer:
         for layer, key in self.named_parameters():
             layer.grads[key] = np.zeros_like(layer.params[key])
 
+    def buffer(self, name: str, shape: tuple[int, ...], dtype, zeroed: bool = True) -> np.ndarray:
+        """An array of this shape kept between calls (reallocated when shape or dtype change).
+
+        Allocated zeroed; a caller that writes only part of it on every call can rely on the
+        rest staying zero. ``zeroed=False`` reuses one block of memory for any shape of at
+        most its size, for scratch space that is overwritten before it is read.
+        """
+        dtype = np.dtype(dtype)
+        if zeroed:
+            kept = self.buffers.get(name)
+            if kept is None or kept.shape != shape or kept.dtype != dtype:
+                kept = self.buffers[name] = np.zeros(shape, dtype)
+            return kept
+        size = int(np.prod(shape))
+        block = self.buffers.get(name)
+        if block is None or block.dtype != dtype or block.size < size:
+            block = self.buffers[name] = np.empty(size, dtype)
+        return block[:size].reshape(shape)
+
     def release(self):
-        """Drop every cached forward result (im2col matrices can be large) and gradient buffer."""
+        """Drop every cached forward result, kept buffer and gradient buffer."""
         for layer in self.layers():
             layer.cache = None
+            layer.buffers = {}
             layer.grads = {key: np.zeros(0, dtype=value.dtype) for key, value in layer.grads.items()}
         return self
 
@@ -126,10 +147,31 @@ class Conv2d(Layer):
 
     x: (N, C_in, H, W) -> (N, C_out, H', W'), H' = floor((H + 2p - k) / s) + 1.
 
-    im2col, channels first (as in Caffe): the k*k shifted copies of the padded input
-    are laid out as one matrix ``cols`` of shape (C_in * k * k, N * H' * W'), so the
-    convolution is one matmul per group, W (C_out/G, C_in/G * k * k) @ cols.
+    im2col, channels first (as in Caffe): the k*k shifted copies of the padded input are
+    laid out as a matrix ``cols`` of shape (C_in * k * k, columns), one column per output
+    pixel, and the convolution is one matmul per group, W (C_out/G, C_in/G * k * k) @ cols.
+    Backward: dW = dout @ cols^T, and dx is the adjoint of im2col applied to W^T @ dout.
+
+    What makes it fast (timings in benchmarks/RESULTS.md):
+
+    1. **Chunks.** The batch goes through a few examples at a time, so that one chunk's
+       ``cols`` (about ``CHUNK_BYTES``) is still in the CPU cache when the matmul reads it.
+       Backward rebuilds each chunk's ``cols`` from the stored padded input instead of
+       keeping every chunk's: cheaper than reading them back from memory, and smaller.
+    2. **Stride 1 on the flattened image.** With the padded image flattened row by row
+       (row length R), the window at kernel offset (i, j) is one contiguous run starting at
+       i * R + j, so each copy moves long runs. The price: each output row carries R - W'
+       junk columns (windows that wrap onto the next row), computed and then dropped. Rows
+       share their padding (each row is p zeros then W pixels; a window running off the
+       right edge reads the next row's zeros), so R = W + p, and a 3x3 "same" convolution
+       has one junk column per row.
+       Its dx is then a correlation of the (zero-padded) dout with the flipped kernel, the
+       same im2col again; strided convolutions scatter W^T @ dout back instead (col2im).
+    3. **Buffers kept between calls** (``Layer.buffer``): a fresh multi-megabyte array costs
+       a page fault per 4 KiB page every time it is touched for the first time.
     """
+
+    CHUNK_BYTES = 2 ** 21
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1,
                  padding: int = 0, groups: int = 1, bias: bool = True, *,
@@ -158,93 +200,130 @@ class Conv2d(Layer):
         if x.shape[1] != self.in_channels:
             raise ValueError(f"{self.name}: expected {self.in_channels} input channels, got x of shape {x.shape}")
 
+    # ---- geometry
+    def _geometry(self, h, w):
+        """Output size, flattened row length R, and output columns per row (W' plus junk)."""
+        k, s, p = self.kernel, self.stride, self.padding
+        out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        if s == 1 and p <= k - 1:
+            row = w + p                       # shared padding: a row's right pad is the next row's left pad
+            return out_h, out_w, row, row     # every one of the R windows per row is computed
+        return out_h, out_w, w + 2 * p, (w + 2 * p if s == 1 else out_w)
+
+    def _chunks(self, n, columns_per_example, rows):
+        """Split range(n) into equal chunks whose cols matrix (rows x columns) is about CHUNK_BYTES."""
+        per_example = rows * columns_per_example * self.params["W"].itemsize
+        count = -(-n * per_example // self.CHUNK_BYTES)            # ceil division
+        size = -(-n // max(1, count))
+        return [(start, min(n, start + size)) for start in range(0, n, size)]
+
+    # ---- im2col and its adjoint, for examples start:stop of a padded, flattened batch
+    def _im2col_runs(self, flat, start, stop, row, length, offset=0, name="cols"):
+        """Stride 1: cols (C * k * k, m * length), window (i, j) = flat[n, :, offset + i*R + j :][:length]."""
+        m, c, k = stop - start, flat.shape[1], self.kernel
+        cols = self.buffer(name, (c, k, k, m, length), flat.dtype, zeroed=False)
+        for i in range(k):                                    # k*k contiguous runs, no pixel loops
+            for j in range(k):
+                first = offset + i * row + j
+                cols[:, i, j] = flat[start:stop, :, first : first + length].transpose(1, 0, 2)
+        return cols.reshape(c * k * k, m * length)
+
+    def _im2col_strided(self, padded, start, stop, out_h, out_w):
+        """Any stride: padded (N, C, Hp, Wp) -> cols (C * k * k, m * H' * W') by strided slices."""
+        m, c, k, s = stop - start, padded.shape[1], self.kernel, self.stride
+        cols = self.buffer("cols", (c, k, k, m, out_h, out_w), padded.dtype, zeroed=False)
+        for i in range(k):
+            for j in range(k):
+                window = padded[start:stop, :, i : i + s * out_h : s, j : j + s * out_w : s]
+                cols[:, i, j] = window.transpose(1, 0, 2, 3)
+        return cols.reshape(c * k * k, m * out_h * out_w)
+
+    def _grouped(self, weights, cols):
+        """One matmul per group: weights (G, rows_out, rows_in) @ cols (G * rows_in, M) -> (G * rows_out, M)."""
+        g = self.groups
+        return np.matmul(weights, cols.reshape(g, -1, cols.shape[1])).reshape(-1, cols.shape[1])
+
+    def _input_cols(self, flat, padded, start, stop, out_h, out_w, row):
+        """cols of examples start:stop of the stored padded input, by the stride's im2col."""
+        if self.stride == 1:
+            return self._im2col_runs(flat, start, stop, row, out_h * row)
+        return self._im2col_strided(padded, start, stop, out_h, out_w)
+
+    # ---- forward and backward
     def forward(self, x):
         self._check_input(x)
         n, c, h, w = x.shape
-        k, s, g, p = self.kernel, self.stride, self.groups, self.padding
-        out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-        if s == 1:
-            cols, run = self._im2col_flat(x, out_h)
-        else:
-            cols, run = self._im2col_strided(x, out_h, out_w), out_w
-        cols = cols.reshape(g, c // g * k * k, -1)                      # groups: a free reshape
+        k, p, g = self.kernel, self.padding, self.groups
+        out_h, out_w, row, run = self._geometry(h, w)
+        hp = h + 2 * p
+        # the padded input, flattened per example (k - 1 spare values for the last run's
+        # overhang), kept for backward; only its interior is ever written, the padding stays 0
+        flat = self.buffer("x_padded", (n, c, hp * row + k - 1), x.dtype)
+        padded = flat[:, :, : hp * row].reshape(n, c, hp, row)
+        padded[:, :, p : p + h, p : p + w] = x
         weights = self.params["W"].reshape(g, self.out_channels // g, -1)
-        out = np.matmul(weights, cols).reshape(self.out_channels, n, out_h, run)
-        if "b" in self.params:
-            out += self.params["b"][:, None, None, None]
-        self.cache = (cols, x.shape, out_h, out_w, run)
-        return np.ascontiguousarray(out[..., :out_w].transpose(1, 0, 2, 3))
-
-    def _im2col_flat(self, x, out_h):
-        """Stride 1: im2col on the flattened padded image, one contiguous run per kernel offset.
-
-        With the padded image flattened to Hp * Wp values per (channel, example), the window
-        at offset (i, j) is the run starting at i * Wp + j of length H' * Wp. Each output row
-        then carries Wp - W' junk columns (windows that wrap onto the next row); they are
-        computed, cropped in forward, and receive zero gradient in backward. The payoff: the
-        k*k copies move runs of H' * Wp values instead of W'.
-        Returns cols (C, k, k, N, H' * Wp) and the run width Wp.
-        """
-        n, c, h, w = x.shape
-        k, p = self.kernel, self.padding
-        hp, wp = h + 2 * p, w + 2 * p
-        flat = np.zeros((c, n, hp * wp + k - 1), dtype=x.dtype)     # k - 1 spare: the last run's overhang
-        flat[:, :, : hp * wp].reshape(c, n, hp, wp)[:, :, p : p + h, p : p + w] = x.transpose(1, 0, 2, 3)
-        length = out_h * wp
-        cols = np.empty((c, k, k, n, length), dtype=x.dtype)
-        for i in range(k):                                              # k*k contiguous runs, no pixel loops
-            for j in range(k):
-                cols[:, i, j] = flat[:, :, i * wp + j : i * wp + j + length]
-        return cols, wp
-
-    def _im2col_strided(self, x, out_h, out_w):
-        """Any stride: k*k strided slice copies of the padded input into cols (C, k, k, N, H', W')."""
-        n, c, _, _ = x.shape
-        k, s = self.kernel, self.stride
-        xp = _pad(x, self.padding).transpose(1, 0, 2, 3)               # (C, N, Hp, Wp), a view
-        cols = np.empty((c, k, k, n, out_h, out_w), dtype=x.dtype)
-        for i in range(k):
-            for j in range(k):
-                cols[:, i, j] = xp[:, :, i : i + s * out_h : s, j : j + s * out_w : s]
-        return cols
+        bias = self.params["b"][:, None, None] if "b" in self.params else x.dtype.type(0)
+        out = np.empty((n, self.out_channels, out_h, out_w), dtype=x.dtype)
+        for start, stop in self._chunks(n, out_h * run, c * k * k):
+            cols = self._input_cols(flat, padded, start, stop, out_h, out_w, row)
+            y = self._grouped(weights, cols).reshape(self.out_channels, stop - start, out_h, run)
+            np.add(y[..., :out_w].transpose(1, 0, 2, 3), bias, out=out[start:stop])   # drop junk, add bias
+        self.cache = (x.shape, out_h, out_w, row, run)
+        return out
 
     def backward(self, dout):
         self._check_dout(dout)
-        cols, (n, c, h, w), out_h, out_w, run = self.cache
-        k, s, g, p = self.kernel, self.stride, self.groups, self.padding
-        og = self.out_channels // g
-        # dout in the forward's column layout (C_out, N, H', run), zero in any junk columns
-        if run == out_w:
-            dout_cols = dout.transpose(1, 0, 2, 3)
-        else:
-            dout_cols = np.zeros((self.out_channels, n, out_h, run), dtype=dout.dtype)
-            dout_cols[..., :out_w] = dout.transpose(1, 0, 2, 3)
-        dout_g = dout_cols.reshape(g, og, -1)                           # (G, C_out/G, N*H'*run)
-        weights = self.params["W"].reshape(g, og, -1)
-        # dW = dout_g @ cols^T, computed as (cols @ dout_g^T)^T: the faster orientation for BLAS
-        self.grads["W"] += np.matmul(cols, dout_g.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(self.params["W"].shape)
+        (n, c, h, w), out_h, out_w, row, run = self.cache
+        k, p, g, o, s = self.kernel, self.padding, self.groups, self.out_channels, self.stride
+        array("dout", dout, ndim=4, layer=self.name)
+        if dout.shape != (n, o, out_h, out_w):
+            raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {(n, o, out_h, out_w)}")
+        flat = self.buffers["x_padded"]
+        hp = h + 2 * p
+        padded = flat[:, :, : hp * row].reshape(n, c, hp, row)
+        weights = self.params["W"].reshape(g, o // g, -1)
+        dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
+        dbias = np.zeros(o, dtype=dout.dtype)
+        dx = np.empty((n, c, h, w), dtype=dout.dtype)
+        if s == 1:
+            # dx = dout (junk columns 0, a margin of k-1 rows + k-1 on both sides) correlated
+            # with the flipped kernel, input and output channels swapped
+            margin = (k - 1) * row + (k - 1)
+            flipped = self.params["W"].reshape(g, o // g, c // g, k, k)[..., ::-1, ::-1]
+            flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(g, c // g, -1)
+        # last chunk first: forward left its cols in the buffer (and in cache)
+        for step, (start, stop) in enumerate(reversed(self._chunks(n, out_h * run, c * k * k))):
+            m = stop - start
+            if step == 0:
+                cols = self.buffer("cols", (c * k * k, m * out_h * run), dout.dtype, zeroed=False)
+            else:
+                cols = self._input_cols(flat, padded, start, stop, out_h, out_w, row)
+            if s == 1:                                # dout in cols' layout, junk columns 0
+                dpad = self.buffer("dout_padded", (m, o, margin + out_h * row + margin), dout.dtype)
+                dpad[:, :, margin : margin + out_h * row].reshape(m, o, out_h, row)[..., :out_w] = dout[start:stop]
+                dy = dpad[:, :, margin : margin + out_h * row].transpose(1, 0, 2).reshape(o, -1)
+            else:
+                dy = dout[start:stop].transpose(1, 0, 2, 3).reshape(o, -1)
+            dy_g = dy.reshape(g, o // g, -1)
+            # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
+            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy_g.transpose(0, 2, 1))
+            dbias += dy.sum(axis=1)
+            if s == 1:                                # the interior rows p .. p+h-1 of the padded image
+                dcols = self._im2col_runs(dpad, 0, m, row, h * row, offset=p * row, name="dout_cols")
+                dxm = self._grouped(flipped, dcols).reshape(c, m, h, row)
+                dx[start:stop] = dxm[..., p : p + w].transpose(1, 0, 2, 3)
+            else:                                     # col2im: scatter W^T @ dy back to the windows
+                dcols = np.matmul(weights.transpose(0, 2, 1), dy_g).reshape(c, k, k, m, out_h, out_w)
+                dxp = self.buffer("dx_padded", (c, m, hp, row), dout.dtype)
+                dxp[...] = 0
+                for i in range(k):
+                    for j in range(k):
+                        dxp[:, :, i : i + s * out_h : s, j : j + s * out_w : s] += dcols[:, i, j]
+                dx[start:stop] = dxp[:, :, p : p + h, p : p + w].transpose(1, 0, 2, 3)
+        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
         if "b" in self.params:
-            self.grads["b"] += dout.sum(axis=(0, 2, 3))
-        hp, wp = h + 2 * p, w + 2 * p
-        if s == 1:                                                      # adjoint of _im2col_flat
-            # one small matmul per kernel offset, added into its run while still in cache
-            # (rather than one (C*k*k, N*H'*Wp) matrix written out and read back)
-            length = out_h * wp
-            per_offset = self.params["W"].reshape(g, og, c // g, k, k)
-            dflat = np.zeros((c, n, hp * wp + k - 1), dtype=dout.dtype)
-            grad = np.empty((g, c // g, n * length), dtype=dout.dtype)
-            for i in range(k):
-                for j in range(k):
-                    np.matmul(per_offset[:, :, :, i, j].transpose(0, 2, 1), dout_g, out=grad)
-                    dflat[:, :, i * wp + j : i * wp + j + length] += grad.reshape(c, n, length)
-            dxp = dflat[:, :, : hp * wp].reshape(c, n, hp, wp)
-        else:                                                           # adjoint of _im2col_strided
-            dcols = np.matmul(weights.transpose(0, 2, 1), dout_g).reshape(c, k, k, n, out_h, out_w)
-            dxp = np.zeros((c, n, hp, wp), dtype=dout.dtype)
-            for i in range(k):
-                for j in range(k):
-                    dxp[:, :, i : i + s * out_h : s, j : j + s * out_w : s] += dcols[:, i, j]
-        return np.ascontiguousarray(dxp[:, :, p : p + h, p : p + w].transpose(1, 0, 2, 3))
+            self.grads["b"] += dbias
+        return dx
 
 
 # ------------------------------------------------------------------------ pooling
