@@ -9,10 +9,11 @@ Conventions (the same as PyTorch's, so the counts match the reference code):
   ``backward(dout)`` returns ``dx`` and *accumulates* parameter gradients into
   ``self.grads`` (call ``zero_grad`` between steps).
 
-Convolutions use im2col: k*k strided slice copies lay the input out as one
-matrix, and one BLAS matmul per group does the arithmetic; pooling reads its
-windows through ``sliding_window_view`` without copying. The only Python loops
-run over kernel offsets (k*k of them), never over pixels or channels.
+Convolutions use im2col: k*k slice copies lay the input out as a matrix, and one
+BLAS matmul per group does the arithmetic (a few examples at a time, so the matrix
+stays in cache; see ``Conv2d``); pooling reads its windows through
+``sliding_window_view`` without copying. The only Python loops run over kernel
+offsets (k*k of them) and batch chunks, never over pixels or channels.
 """
 
 from __future__ import annotations
