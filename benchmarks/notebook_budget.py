@@ -5,8 +5,8 @@
 Each notebook runs in a fresh Jupyter kernel (nbclient), working directory chapters/, as in
 the build. The kernel is started under ``taskset -c 0`` so it uses one core, and BLAS is
 limited to one thread. Peak memory is the kernel's maximum resident set size, read from
-/proc while it runs. Budgets (issue "The book"): at most 20 s per notebook (60 s for the
-training page), whole build at most 90 s, peak memory under 1 GB.
+/proc while it runs. Budgets (issue "The book"): at most 20 s per notebook (the
+training page included), whole build at most 90 s, peak memory under 1 GB.
 """
 
 from __future__ import annotations

@@ -250,3 +250,49 @@ def test_bad_inputs_name_the_layer():
         L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
     with pytest.raises(ValueError, match="p must be in"):
         L.Dropout(1.0)
+
+
+def test_conv_backward_after_another_conv_used_the_shared_scratch():
+    """Convolutions share their work space; backward must not take another layer's columns."""
+    first = L.Conv2d(4, 4, 3, 1, 1, rng=np.random.default_rng(0), dtype=np.float64)
+    second = L.Conv2d(4, 4, 3, 1, 1, rng=np.random.default_rng(1), dtype=np.float64)
+    x, other, dout = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2), rand(2, 4, 5, 5, seed=3)
+    first.forward(x)
+    first.zero_grad()
+    alone = first.backward(dout), first.grads["W"].copy()
+    first.forward(x)
+    second.forward(other)                  # same shapes: its columns overwrite the scratch
+    first.zero_grad()
+    interleaved = first.backward(dout), first.grads["W"]
+    assert np.allclose(alone[0], interleaved[0]) and np.allclose(alone[1], interleaved[1])
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2, 5)])
+def test_channel_sum(shape):
+    z = rand(*shape)
+    axes = (0,) if len(shape) == 2 else (0, 2, 3)
+    assert np.allclose(L.channel_sum(z), z.sum(axis=axes))
+    assert np.allclose(L.channel_sum(z.swapaxes(0, 1).copy().swapaxes(0, 1)), z.sum(axis=axes))   # any strides
+
+
+# tiny images take the dense-matrix path (H * W <= 2 k*k and groups = 1)
+TINY_CASES = [((2, 2), 3, 1, 1), ((3, 4), 3, 1, 1), ((4, 4), 3, 2, 1), ((3, 3), 3, 1, 0), ((2, 3), 2, 1, 1),
+              ((5, 5), 5, 2, 2)]
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding", TINY_CASES)
+def test_dense_conv_on_tiny_images(size, kernel, stride, padding):
+    conv = L.Conv2d(3, 4, kernel, stride, padding, rng=np.random.default_rng(5), dtype=np.float64)
+    conv.params["b"] = rand(4, seed=6)
+    x = rand(2, 3, *size)
+    expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, 1)
+    assert np.allclose(conv.forward(x), expected, atol=1e-12)
+    assert conv.cache[0] == "dense"
+    check_layer(conv, x)
+
+
+def test_tap_matrix_counts_every_tap_inside_the_image():
+    taps = L.tap_matrix(4, 4, 3, 1, 1)                       # 3x3 "same" on 4x4: 16 outputs
+    per_output = taps.sum(axis=(0, 1))                       # taps landing inside, per output pixel
+    assert per_output.reshape(4, 4).tolist() == [[4, 6, 6, 4], [6, 9, 9, 6], [6, 9, 9, 6], [4, 6, 6, 4]]
+    assert taps.max() == 1 and not taps.flags.writeable
