@@ -8,7 +8,7 @@ per core:
 
 For each shape it times, in one process and interleaved (best of ``--repeats``):
 
-* ``numpy``: ``convnets.layers.Conv2d`` forward + backward (float32);
+* ``numpy``: ``convnets.conv.Conv2d`` forward + backward (float32);
 * ``torch``: ``torch.nn.functional.conv2d`` forward + autograd backward for input and weight;
 * ``matmul``: the three plain NumPy matmuls of the same sizes that im2col reduces the layer
   to (forward, weight gradient, input gradient): the BLAS floor for this algorithm.
@@ -24,7 +24,7 @@ import platform
 import time
 
 import numpy as np
-from convnets.layers import Conv2d
+from convnets.conv import Conv2d
 
 SHAPES = [
     # batch, C_in, C_out, kernel, stride, size

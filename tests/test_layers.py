@@ -7,112 +7,9 @@ from convnets import blocks as B
 from convnets import build
 from convnets import layers as L
 from convnets import network as N
+from convnets.conv import Conv2d
 from convnets.spec import Seq
-
-RTOL = 1e-6
-
-
-def rel_error(a, b):
-    """Largest absolute difference, relative to the largest entry of either gradient.
-
-    (An entry-by-entry ratio would divide finite-difference noise of ~1e-10 by entries
-    that happen to be ~1e-6 and report nonsense.)
-    """
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1e-12)
-
-
-def numeric_grad(f, x, eps=1e-5):
-    """Central differences of the scalar f() with respect to every entry of x (in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        plus = f()
-        x[i] = old - eps
-        minus = f()
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def check_layer(layer, x, seed=0):
-    """Compare backward's dx and every parameter gradient with finite differences of <layer(x), r>."""
-    rng = np.random.default_rng(seed)
-    out = layer.forward(x)
-    r = rng.standard_normal(out.shape)
-
-    def loss():
-        return float(np.sum(layer.forward(x) * r))
-
-    layer.forward(x)
-    layer.zero_grad()
-    dx = layer.backward(r)
-    assert rel_error(dx, numeric_grad(loss, x)) < RTOL
-    for owner, key in list(layer.named_parameters()):
-        analytic = owner.grads[key].copy()
-        assert rel_error(analytic, numeric_grad(loss, owner.params[key])) < RTOL, f"{owner.name}.{key}"
-
-
-def rand(*shape, seed=1):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-# (kernel, stride, padding, groups): stride 1 with shared row padding (p <= k - 1), stride 1
-# with p > k - 1 (rows padded on both sides), 1x1, 5x5, strided, grouped
-CONV_CASES = [(3, 1, 0, 1), (3, 1, 1, 1), (3, 1, 2, 1), (1, 1, 0, 1), (1, 1, 1, 1), (5, 1, 2, 1),
-              (2, 1, 1, 1), (3, 2, 1, 1), (3, 2, 0, 2), (3, 1, 1, 4), (5, 3, 2, 2)]
-
-
-@pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
-def test_conv_gradients(kernel, stride, padding, groups):
-    conv = L.Conv2d(4, 8, kernel, stride, padding, groups, rng=np.random.default_rng(0), dtype=np.float64)
-    check_layer(conv, rand(2, 4, 6, 5))
-
-
-@pytest.mark.parametrize("stride", [1, 2])
-def test_conv_in_chunks_gradients(stride):
-    """A batch of 3 in chunks of 2 and 1 examples (the chunking that keeps cols in cache)."""
-    conv = L.Conv2d(4, 8, 3, stride, 1, rng=np.random.default_rng(0), dtype=np.float64)
-    out_h, _, _, run = conv._geometry(6, 5)
-    conv.CHUNK_BYTES = 2 * out_h * run * (4 * 3 * 3) * 8          # two examples' cols, float64
-    assert conv._chunks(3, out_h * run, 4 * 3 * 3) == [(0, 2), (2, 3)]
-    check_layer(conv, rand(3, 4, 6, 5))
-
-
-def test_depthwise_conv_gradients():
-    conv = L.Conv2d(3, 3, 3, 2, 1, groups=3, bias=False, rng=np.random.default_rng(0), dtype=np.float64)
-    check_layer(conv, rand(2, 3, 7, 7))
-
-
-def conv_by_loops(x, w, b, stride, padding, groups):
-    n, c, h, wd = x.shape
-    o, cg, k, _ = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    oh, ow = (h + 2 * padding - k) // stride + 1, (wd + 2 * padding - k) // stride + 1
-    out = np.zeros((n, o, oh, ow))
-    og = o // groups
-    for i in range(n):
-        for f in range(o):
-            g = f // og
-            for y in range(oh):
-                for z in range(ow):
-                    patch = xp[i, g * cg:(g + 1) * cg, y * stride:y * stride + k, z * stride:z * stride + k]
-                    out[i, f, y, z] = np.sum(patch * w[f]) + b[f]
-    return out
-
-
-@pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
-@pytest.mark.parametrize("chunk_bytes", [L.Conv2d.CHUNK_BYTES, 1], ids=["one chunk", "one example per chunk"])
-def test_conv_forward_matches_loops(kernel, stride, padding, groups, chunk_bytes):
-    conv = L.Conv2d(4, 4, kernel, stride, padding, groups, rng=np.random.default_rng(3), dtype=np.float64)
-    conv.params["b"] = rand(4, seed=4)
-    conv.CHUNK_BYTES = chunk_bytes
-    x = rand(3, 4, 7, 6)
-    expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, groups)
-    assert np.allclose(conv.forward(x), expected, atol=1e-12)
-    assert np.allclose(conv.forward(x[:2]), expected[:2], atol=1e-12)     # a new batch size reuses nothing stale
+from gradcheck import RTOL, check_layer, numeric_grad, rand, rel_error
 
 
 def test_pooling_forward_matches_loops():
@@ -233,7 +130,7 @@ def test_float32_by_default_and_no_upcast():
 
 
 def test_bad_inputs_name_the_layer():
-    conv = L.Conv2d(3, 4, 3)
+    conv = Conv2d(3, 4, 3)
     with pytest.raises(ValueError, match="expected 3 input channels"):
         conv.forward(np.zeros((1, 2, 5, 5), np.float32))
     with pytest.raises(ValueError, match="must be 4-D"):
@@ -241,30 +138,15 @@ def test_bad_inputs_name_the_layer():
     with pytest.raises(TypeError, match="floating dtype"):
         conv.forward(np.zeros((1, 3, 5, 5), np.int64))
     with pytest.raises(ValueError, match="groups=2 must divide"):
-        L.Conv2d(3, 4, 3, groups=2)
+        Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="larger than the padded input"):
         conv.forward(np.zeros((1, 3, 2, 2), np.float32))
     with pytest.raises(RuntimeError, match="backward called before forward"):
-        L.Conv2d(3, 4, 3).backward(np.zeros((1, 4, 3, 3)))
+        Conv2d(3, 4, 3).backward(np.zeros((1, 4, 3, 3)))
     with pytest.raises(ValueError, match="labels must lie in"):
         L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
     with pytest.raises(ValueError, match="p must be in"):
         L.Dropout(1.0)
-
-
-def test_conv_backward_after_another_conv_used_the_shared_scratch():
-    """Convolutions share their work space; backward must not take another layer's columns."""
-    first = L.Conv2d(4, 4, 3, 1, 1, rng=np.random.default_rng(0), dtype=np.float64)
-    second = L.Conv2d(4, 4, 3, 1, 1, rng=np.random.default_rng(1), dtype=np.float64)
-    x, other, dout = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2), rand(2, 4, 5, 5, seed=3)
-    first.forward(x)
-    first.zero_grad()
-    alone = first.backward(dout), first.grads["W"].copy()
-    first.forward(x)
-    second.forward(other)                  # same shapes: its columns overwrite the scratch
-    first.zero_grad()
-    interleaved = first.backward(dout), first.grads["W"]
-    assert np.allclose(alone[0], interleaved[0]) and np.allclose(alone[1], interleaved[1])
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2, 5)])
@@ -273,26 +155,3 @@ def test_channel_sum(shape):
     axes = (0,) if len(shape) == 2 else (0, 2, 3)
     assert np.allclose(L.channel_sum(z), z.sum(axis=axes))
     assert np.allclose(L.channel_sum(z.swapaxes(0, 1).copy().swapaxes(0, 1)), z.sum(axis=axes))   # any strides
-
-
-# tiny images take the dense-matrix path (H * W <= 2 k*k and groups = 1)
-TINY_CASES = [((2, 2), 3, 1, 1), ((3, 4), 3, 1, 1), ((4, 4), 3, 2, 1), ((3, 3), 3, 1, 0), ((2, 3), 2, 1, 1),
-              ((5, 5), 5, 2, 2)]
-
-
-@pytest.mark.parametrize("size, kernel, stride, padding", TINY_CASES)
-def test_dense_conv_on_tiny_images(size, kernel, stride, padding):
-    conv = L.Conv2d(3, 4, kernel, stride, padding, rng=np.random.default_rng(5), dtype=np.float64)
-    conv.params["b"] = rand(4, seed=6)
-    x = rand(2, 3, *size)
-    expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, 1)
-    assert np.allclose(conv.forward(x), expected, atol=1e-12)
-    assert conv.cache[0] == "dense"
-    check_layer(conv, x)
-
-
-def test_tap_matrix_counts_every_tap_inside_the_image():
-    taps = L.tap_matrix(4, 4, 3, 1, 1)                       # 3x3 "same" on 4x4: 16 outputs
-    per_output = taps.sum(axis=(0, 1))                       # taps landing inside, per output pixel
-    assert per_output.reshape(4, 4).tolist() == [[4, 6, 6, 4], [6, 9, 9, 6], [6, 9, 9, 6], [4, 6, 6, 4]]
-    assert taps.max() == 1 and not taps.flags.writeable

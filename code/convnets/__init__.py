@@ -4,6 +4,7 @@ One concept per module:
 
 * :mod:`convnets.shapes`        convolution arithmetic (output size, receptive field)
 * :mod:`convnets.layers`        NumPy layers, forward and backward side by side
+* :mod:`convnets.conv`          the convolution layer: im2col, and what makes it fast
 * :mod:`convnets.network`       containers (sequential, residual, concat, dense, gate) and SGD
 * :mod:`convnets.spec`          the declarative language networks are written in
 * :mod:`convnets.blocks`        residual, dense, Inception and MBConv blocks, as definitions
