@@ -11,6 +11,7 @@ finite differences; ``benchmarks/conv_speed.py`` times it against PyTorch.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def scratch(name: str, shape: tuple[int, ...], dtype, holder: object = None) -> 
     fault per 4 KiB page) nor kept per layer (44 layers' copies would not fit in cache).
     ``holder`` records whose data the block now holds (see ``holds``).
     """
-    size, dtype = int(np.prod(shape)), np.dtype(dtype)
+    size, dtype = math.prod(shape), np.dtype(dtype)
     block = _SCRATCH.get(name)
     if block is None or block.dtype != dtype or block.size < size:
         block = _SCRATCH[name] = np.empty(size, dtype)
@@ -228,13 +229,14 @@ class Conv2d(Layer):
         padded = flat[:, :, : hp * row].reshape(n, c, hp, row)
         padded[:, :, p : p + h, p : p + w] = x
         weights = self.params["W"].reshape(g, self.out_channels // g, -1)
-        bias = self.params["b"][:, None, None] if "b" in self.params else x.dtype.type(0)
         out = np.empty((n, self.out_channels, out_h, out_w), dtype=x.dtype)
         token = object()                   # marks the shared cols scratch as holding our last chunk
         for start, stop in self._chunks(n, out_h * run, c * k * k):
             cols = self._input_cols(flat, padded, start, stop, out_h, out_w, row, token)
             y = self._grouped(weights, cols).reshape(self.out_channels, stop - start, out_h, run)
-            np.add(y[..., :out_w].transpose(1, 0, 2, 3), bias, out=out[start:stop])   # drop junk, add bias
+            out[start:stop] = y[..., :out_w].transpose(1, 0, 2, 3)          # drop the junk columns
+        if "b" in self.params:
+            out += self.params["b"][:, None, None]
         self.cache = ("im2col", out.shape, x.shape, out_h, out_w, row, run, token)
         return out
 
