@@ -101,3 +101,10 @@ def test_tap_matrix_counts_every_tap_inside_the_image():
     per_output = taps.sum(axis=(0, 1))                       # taps landing inside, per output pixel
     assert per_output.reshape(4, 4).tolist() == [[4, 6, 6, 4], [6, 9, 9, 6], [6, 9, 9, 6], [4, 6, 6, 4]]
     assert taps.max() == 1 and not taps.flags.writeable
+
+
+def test_tap_matrix_checks_its_arguments():
+    with pytest.raises(ValueError, match="padding must be an integer >= 0, got -1"):
+        C.tap_matrix(4, 4, 3, 1, -1)
+    with pytest.raises(TypeError, match="kernel must be an integer, got 3.0"):
+        C.tap_matrix(4, 4, 3.0, 1, 1)

@@ -155,3 +155,8 @@ def test_channel_sum(shape):
     axes = (0,) if len(shape) == 2 else (0, 2, 3)
     assert np.allclose(L.channel_sum(z), z.sum(axis=axes))
     assert np.allclose(L.channel_sum(z.swapaxes(0, 1).copy().swapaxes(0, 1)), z.sum(axis=axes))   # any strides
+
+
+def test_channel_sum_checks_its_argument():
+    with pytest.raises(ValueError, match=r"z must be 2-D or 3-D or 4-D, got shape \(5,\)"):
+        L.channel_sum(np.zeros(5))

@@ -44,13 +44,17 @@ def holds(name: str, holder: object) -> bool:
     return holder is not None and _HOLDS.get(name) is holder
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64, typed=True)
 def tap_matrix(h: int, w: int, kernel: int, stride: int, padding: int, dtype=np.float32) -> np.ndarray:
     """Which input pixel each kernel tap of each output pixel reads: 0/1, (H*W, k*k, H'*W').
 
     Entry [y*W + x, i*k + j, r*W' + q] is 1 when tap (i, j) of output pixel (r, q) lands on
     input pixel (y, x); a tap that lands in the zero padding has no entry. Read-only, cached.
+    Meant for tiny images: it has (H * W)^2 * k * k entries.
     """
+    for name, value in (("h", h), ("w", w), ("kernel", kernel), ("stride", stride)):
+        positive_int(name, value)
+    positive_int("padding", padding, minimum=0)
     out_h, out_w = conv_output_size(h, kernel, stride, padding), conv_output_size(w, kernel, stride, padding)
     r, q, i, j = np.meshgrid(np.arange(out_h), np.arange(out_w), np.arange(kernel), np.arange(kernel), indexing="ij")
     y, x = r * stride + i - padding, q * stride + j - padding
