@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .checks import array, positive_int
-from .layers import Layer, channel_sum, he_normal
+from .layers import Layer, channel_sum, scatter_windows, unpad, windows
 from .shapes import conv_output_size
 
 _SCRATCH: dict[str, np.ndarray] = {}
@@ -115,28 +115,22 @@ class Conv2d(Layer):
             raise ValueError(
                 f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
             )
-        rng = rng if rng is not None else np.random.default_rng(0)
-        fan_in = in_channels // groups * kernel * kernel
-        self.params["W"] = he_normal(rng, (out_channels, in_channels // groups, kernel, kernel),
-                                     fan_in, gain, dtype)
-        if bias:
-            self.params["b"] = np.zeros(out_channels, dtype=dtype)
-        self.zero_grad()
-
-    def _check_input(self, x):
-        array("x", x, ndim=4, layer=self.name)
-        if x.shape[1] != self.in_channels:
-            raise ValueError(f"{self.name}: expected {self.in_channels} input channels, got x of shape {x.shape}")
+        self._init_weight((out_channels, in_channels // groups, kernel, kernel),
+                          in_channels // groups * kernel * kernel, bias, rng, gain, dtype)
 
     # ---- geometry
     def _geometry(self, h, w):
-        """Output size, flattened row length R, and output columns per row (W' plus junk)."""
+        """Output size, padded row length R, and the columns computed per output row.
+
+        Stride 1 computes all R windows of a row (W' and the junk); R = W + p when rows can
+        share their padding (p <= k - 1), else W + 2p. Strided layers compute W' columns.
+        """
         k, s, p = self.kernel, self.stride, self.padding
         out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-        if s == 1 and p <= k - 1:
-            row = w + p                       # shared padding: a row's right pad is the next row's left pad
-            return out_h, out_w, row, row     # every one of the R windows per row is computed
-        return out_h, out_w, w + 2 * p, (w + 2 * p if s == 1 else out_w)
+        if s > 1:
+            return out_h, out_w, w + 2 * p, out_w
+        row = w + p if p <= k - 1 else w + 2 * p
+        return out_h, out_w, row, row
 
     def _chunks(self, n, columns_per_example, rows):
         """Split range(n) into equal chunks whose cols matrix (rows x columns) is about CHUNK_BYTES."""
@@ -157,13 +151,10 @@ class Conv2d(Layer):
         return cols.reshape(c * k * k, m * length)
 
     def _im2col_strided(self, padded, start, stop, out_h, out_w, holder=None):
-        """Any stride: padded (N, C, Hp, Wp) -> cols (C * k * k, m * H' * W') by strided slices."""
-        m, c, k, s = stop - start, padded.shape[1], self.kernel, self.stride
+        """Any stride: padded (N, C, Hp, Wp) -> cols (C * k * k, m * H' * W'), one copy of the windows."""
+        m, c, k = stop - start, padded.shape[1], self.kernel
         cols = scratch("cols", (c, k, k, m, out_h, out_w), padded.dtype, holder)
-        for i in range(k):
-            for j in range(k):
-                window = padded[start:stop, :, i : i + s * out_h : s, j : j + s * out_w : s]
-                cols[:, i, j] = window.transpose(1, 0, 2, 3)
+        cols[...] = windows(padded[start:stop], k, self.stride, out_h, out_w).transpose(1, 4, 5, 0, 2, 3)
         return cols.reshape(c * k * k, m * out_h * out_w)
 
     def _grouped(self, weights, cols):
@@ -179,7 +170,7 @@ class Conv2d(Layer):
 
     # ---- forward and backward
     def forward(self, x):
-        self._check_input(x)
+        self._check_input(x, 4, self.in_channels, "input channels")
         _, _, h, w = x.shape
         if self.groups == 1 and h * w <= 2 * self.kernel ** 2:
             return self._forward_dense(x)
@@ -284,12 +275,8 @@ class Conv2d(Layer):
                 dx[start:stop] = dxm[..., p : p + w].transpose(1, 0, 2, 3)
             else:                                     # col2im: scatter W^T @ dy back to the windows
                 dcols = np.matmul(weights.transpose(0, 2, 1), dy_g).reshape(c, k, k, m, out_h, out_w)
-                dxp = scratch("dx_padded", (c, m, hp, row), dout.dtype)
-                dxp[...] = 0
-                for i in range(k):
-                    for j in range(k):
-                        dxp[:, :, i : i + s * out_h : s, j : j + s * out_w : s] += dcols[:, i, j]
-                dx[start:stop] = dxp[:, :, p : p + h, p : p + w].transpose(1, 0, 2, 3)
+                dwin = dcols.transpose(3, 0, 4, 5, 1, 2)                    # (m, C, H', W', k, k)
+                dx[start:stop] = unpad(scatter_windows(dwin, (m, c, hp, row), s), p)
         self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
         if "b" in self.params:
             self.grads["b"] += dbias

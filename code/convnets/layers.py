@@ -66,6 +66,21 @@ class Layer:
         for layer, key in self.named_parameters():
             layer.grads[key] = np.zeros_like(layer.params[key])
 
+    def _check_input(self, x, ndim, width: int, what: str):
+        """Check x is a float array of ``ndim`` dimensions with ``width`` entries on axis 1."""
+        array("x", x, ndim=ndim, layer=self.name)
+        if x.shape[1] != width:
+            raise ValueError(f"{self.name}: expected {width} {what}, got x of shape {x.shape}")
+        return x
+
+    def _init_weight(self, shape, fan_in: int, bias: bool, rng, gain: float, dtype):
+        """W of ``shape`` drawn by He initialisation, a zero bias of ``shape[0]`` if asked, zero gradients."""
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.params["W"] = he_normal(rng, shape, fan_in, gain, dtype)
+        if bias:
+            self.params["b"] = np.zeros(shape[0], dtype=dtype)
+        self.zero_grad()
+
     def buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A zeroed array kept on this layer between calls (new when shape or dtype change).
 
@@ -100,22 +115,22 @@ def he_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int,
     return (gain * np.sqrt(2.0 / fan_in) * rng.standard_normal(shape)).astype(dtype)
 
 
-# --------------------------------------------------------------------------- conv
-def _pad(x: np.ndarray, padding: int, value: float = 0.0) -> np.ndarray:
+# ----------------------------------------------- windows (pooling and convnets.conv)
+def pad(x: np.ndarray, padding: int, value: float = 0.0) -> np.ndarray:
     if padding == 0:
         return x
     width = ((0, 0), (0, 0), (padding, padding), (padding, padding))
     return np.pad(x, width, constant_values=value)
 
 
-def _windows(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: int) -> np.ndarray:
+def windows(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: int) -> np.ndarray:
     """View of every k x k window: (N, C, H', W', k, k), no copy."""
     view = sliding_window_view(xp, (kernel, kernel), axis=(2, 3))
     return view[:, :, : stride * out_h : stride, : stride * out_w : stride]
 
 
-def _scatter_windows(dwin: np.ndarray, padded_shape, stride: int) -> np.ndarray:
-    """Adjoint of ``_windows``: add each window's gradient back where it came from.
+def scatter_windows(dwin: np.ndarray, padded_shape, stride: int) -> np.ndarray:
+    """Adjoint of ``windows``: add each window's gradient back where it came from.
 
     dwin: (N, C, H', W', k, k) -> (N, C, H_padded, W_padded). Loops over the k*k
     kernel offsets only.
@@ -128,7 +143,7 @@ def _scatter_windows(dwin: np.ndarray, padded_shape, stride: int) -> np.ndarray:
     return dxp
 
 
-def _unpad(dxp: np.ndarray, padding: int) -> np.ndarray:
+def unpad(dxp: np.ndarray, padding: int) -> np.ndarray:
     if padding == 0:
         return dxp
     return dxp[:, :, padding:-padding, padding:-padding]
@@ -159,7 +174,7 @@ class MaxPool2d(Layer):
         array("x", x, ndim=4, layer=self.name)
         xp, out_h, out_w = self._padded(x)
         k = self.kernel
-        win = _windows(xp, k, self.stride, out_h, out_w).reshape(*x.shape[:2], out_h, out_w, k * k)
+        win = windows(xp, k, self.stride, out_h, out_w).reshape(*x.shape[:2], out_h, out_w, k * k)
         argmax = win.argmax(axis=-1)
         out = np.take_along_axis(win, argmax[..., None], axis=-1)[..., 0]
         self.cache = (argmax, xp.shape, x.shape)
@@ -171,7 +186,7 @@ class MaxPool2d(Layer):
         k, p = self.kernel, self.padding
         onehot = argmax[..., None] == np.arange(k * k)                  # (N, C, H', W', k*k)
         dwin = (dout[..., None] * onehot).reshape(*dout.shape, k, k)
-        dxp = _scatter_windows(dwin, padded_shape, self.stride)
+        dxp = scatter_windows(dwin, padded_shape, self.stride)
         return dxp[:, :, p : p + h, p : p + w]
 
 
@@ -189,16 +204,16 @@ class AvgPool2d(Layer):
         n, c, h, w = x.shape
         k, s, p = self.kernel, self.stride, self.padding
         out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-        xp = _pad(x, p)
+        xp = pad(x, p)
         self.cache = (xp.shape,)
-        return _windows(xp, k, s, out_h, out_w).mean(axis=(-2, -1))
+        return windows(xp, k, s, out_h, out_w).mean(axis=(-2, -1))
 
     def backward(self, dout):
         self._check_dout(dout)
         (padded_shape,) = self.cache
         k = self.kernel
         dwin = np.broadcast_to((dout / (k * k))[..., None, None], (*dout.shape, k, k))
-        return _unpad(_scatter_windows(dwin, padded_shape, self.stride), self.padding)
+        return unpad(scatter_windows(dwin, padded_shape, self.stride), self.padding)
 
 
 class GlobalAvgPool(Layer):
@@ -240,17 +255,10 @@ class Linear(Layer):
         super().__init__()
         self.in_features = positive_int("in_features", in_features)
         self.out_features = positive_int("out_features", out_features)
-        rng = rng if rng is not None else np.random.default_rng(0)
-        self.params["W"] = he_normal(rng, (out_features, in_features), in_features, gain, dtype)
-        if bias:
-            self.params["b"] = np.zeros(out_features, dtype=dtype)
-        self.zero_grad()
+        self._init_weight((out_features, in_features), in_features, bias, rng, gain, dtype)
 
     def forward(self, x):
-        array("x", x, ndim=2, layer=self.name)
-        if x.shape[1] != self.in_features:
-            raise ValueError(f"{self.name}: expected {self.in_features} input features, got x of shape {x.shape}")
-        self.cache = x
+        self.cache = self._check_input(x, 2, self.in_features, "input features")
         out = x @ self.params["W"].T
         if "b" in self.params:
             out += self.params["b"]
@@ -298,9 +306,7 @@ class BatchNorm(Layer):
 
     def _stat_shape(self, x):
         """Check x; return the shape that broadcasts per-channel statistics against it."""
-        array("x", x, ndim=(2, 4), layer=self.name)
-        if x.shape[1] != self.channels:
-            raise ValueError(f"{self.name}: expected {self.channels} channels, got x of shape {x.shape}")
+        self._check_input(x, (2, 4), self.channels, "channels")
         return (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
 
     def forward(self, x):
