@@ -68,7 +68,8 @@ class FlatSame:
         self.kept: dict[str, np.ndarray] = {}
 
     def keep(self, name, shape, dtype, zero=False):
-        """A work array kept between calls; ``zero``: zeroed when made, then only its interior is written."""
+        """A work array kept between calls; ``zero``: zeroed when made, then only its interior is
+        written (so callers put the input's shape in ``name``: another shape has other borders)."""
         if name not in self.kept or self.kept[name].shape != shape:
             self.kept[name] = (np.zeros if zero else np.empty)(shape, dtype)
         return self.kept[name]
@@ -78,7 +79,8 @@ class FlatSame:
         k, p = self.k, self.k // 2
         row = w + p
         total = n * (h + p) * row
-        flat = self.keep("flat", (total + (k - 1) * (row + 1), c), x.dtype, zero=True)   # + last windows' overhang
+        overhang = (k - 1) * (row + 1)                                  # the last windows read past the end
+        flat = self.keep(f"flat {x.shape}", (total + overhang, c), x.dtype, zero=True)
         flat[:total].reshape(n, h + p, row, c)[:, p:, p:] = x.transpose(0, 2, 3, 1)
         self.shape, self.row, self.total = x.shape, row, total
         return flat
@@ -89,11 +91,11 @@ class FlatSame:
         return y.reshape(n, h + p, self.row, -1)[:, :h, :w].transpose(0, 3, 1, 2).copy()
 
     def dout_frame(self, dout):
-        """dout in the output frame, junk rows zero, with k-1 zero rows of margin on both sides."""
+        """dout in the output frame (junk rows zero), with (k-1)*(R+1) zero rows on both sides."""
         n, _, h, w = self.shape
         k, p = self.k, self.k // 2
         margin = (k - 1) * (self.row + 1)
-        frame = self.keep("frame", (margin + self.total + margin, dout.shape[1]), dout.dtype, zero=True)
+        frame = self.keep(f"frame {dout.shape}", (margin + self.total + margin, dout.shape[1]), dout.dtype, zero=True)
         frame[margin : margin + self.total].reshape(n, h + p, self.row, -1)[:, :h, :w] = dout.transpose(0, 2, 3, 1)
         return frame, margin
 
