@@ -14,7 +14,7 @@ For each shape it times, in one process and interleaved (best of ``--repeats``):
   to (forward, weight gradient, input gradient): the BLAS floor for this algorithm.
 
 and prints the time ratio numpy/torch and the fraction of matmul throughput the layer
-reaches (matmul time / layer time).
+reaches (matmul time / layer time), and for scale the same fraction for PyTorch's layer.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ SHAPES = [
     (64, 32, 32, 3, 1, 16),
     (64, 16, 32, 3, 2, 32),
     (64, 8, 8, 3, 1, 8),
+    # the other convolutions of the degradation page's ResNets (widths 8/16/32 on 8x8 digits)
+    (64, 8, 16, 3, 2, 8),
+    (64, 16, 16, 3, 1, 4),
+    (64, 16, 32, 3, 2, 4),
+    (64, 32, 32, 3, 1, 2),
 ]
 
 
@@ -94,12 +99,13 @@ def main() -> None:
     print(f"numpy {np.__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"torch threads {torch.get_num_threads()}")
     print(f"{'shape (N, Cin->Cout, k/s, HxW)':<32}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}"
-          f"{'matmul ms':>11}{'of matmul':>11}")
+          f"{'matmul ms':>11}{'of matmul':>11}{'torch of matmul':>17}")
     for shape in SHAPES:
         a, b, mm = measure(shape, args.repeats, rng)
         n, c, o, k, s, size = shape
         label = f"{n}, {c}->{o}, {k}/{s}, {size}x{size}"
-        print(f"{label:<32}{a * 1e3:>10.2f}{b * 1e3:>10.2f}{a / b:>8.2f}{mm * 1e3:>11.2f}{mm / a:>10.0%}")
+        print(f"{label:<32}{a * 1e3:>10.2f}{b * 1e3:>10.2f}{a / b:>8.2f}{mm * 1e3:>11.2f}"
+              f"{mm / a:>10.0%}{mm / b:>16.0%}")
 
 
 if __name__ == "__main__":
