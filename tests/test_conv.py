@@ -1,7 +1,7 @@
 """The convolution layer (convnets.conv): forward against plain loops, backward against
-finite differences (float64), on every path it can take: im2col at stride 1 (rows sharing
-their padding or not) and at larger strides, in one chunk or several, grouped, and the
-dense-matrix form for tiny images."""
+finite differences (float64), on every way it can take: stride-1 "same" convolutions on
+flat runs, other strides and paddings on sliding windows, in one chunk or several,
+grouped, and the dense-matrix form for tiny images."""
 
 import numpy as np
 import pytest
@@ -9,30 +9,42 @@ from convnets import conv as C
 from convnets.conv import Conv2d
 from gradcheck import check_layer, rand
 
-# (kernel, stride, padding, groups): stride 1 with shared row padding (p <= k - 1), stride 1
-# with p > k - 1 (rows padded on both sides), 1x1, 5x5, strided, grouped
-CONV_CASES = [(3, 1, 0, 1), (3, 1, 1, 1), (3, 1, 2, 1), (1, 1, 0, 1), (1, 1, 1, 1), (5, 1, 2, 1),
-              (2, 1, 1, 1), (3, 2, 1, 1), (3, 2, 0, 2), (3, 1, 1, 4), (5, 3, 2, 2)]
+# (kernel, stride, padding, groups): stride-1 "same" ones (2p = k - 1: 3x3, 1x1, 5x5, grouped,
+# depthwise) take the runs; the rest (stride 1 with other paddings, an even kernel, strided,
+# grouped and strided) the sliding windows
+CONV_CASES = [(3, 1, 1, 1), (1, 1, 0, 1), (5, 1, 2, 1), (3, 1, 1, 4), (3, 1, 1, 2),
+              (3, 1, 0, 1), (3, 1, 2, 1), (1, 1, 1, 1), (2, 1, 1, 1), (3, 2, 1, 1), (3, 2, 0, 2), (5, 3, 2, 2)]
+SAME = {(3, 1, 1), (1, 1, 0), (5, 1, 2)}
+
+
+def expected_way(kernel, stride, padding, groups, h, w):
+    if groups == 1 and h * w <= 2 * kernel ** 2:
+        return "dense"
+    return "same" if (kernel, stride, padding) in SAME else "windows"
 
 
 @pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
 def test_conv_gradients(kernel, stride, padding, groups):
     conv = Conv2d(4, 8, kernel, stride, padding, groups, rng=np.random.default_rng(0), dtype=np.float64)
-    check_layer(conv, rand(2, 4, 6, 5))
+    check_layer(conv, rand(2, 4, 8, 7))                 # 8 x 7: not tiny for a 5x5 kernel
+    assert conv.cache[0] == expected_way(kernel, stride, padding, groups, 8, 7)
 
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_conv_in_chunks_gradients(stride):
     """A batch of 3 in chunks of 2 and 1 examples (the chunking that keeps cols in cache)."""
     conv = Conv2d(4, 8, 3, stride, 1, rng=np.random.default_rng(0), dtype=np.float64)
-    out_h, _, _, run = conv._geometry(6, 5)
-    conv.CHUNK_BYTES = 2 * out_h * run * (4 * 3 * 3) * 8          # two examples' cols, float64
-    assert conv._chunks(3, out_h * run, 4 * 3 * 3) == [(0, 2), (2, 3)]
+    out_h, out_w = conv._output_size(6, 5)
+    conv.CHUNK_BYTES = 2 * out_h * out_w * (4 * 3 * 3) * 8          # two examples' cols, float64
+    assert conv._chunks(3, out_h * out_w, 4 * 3 * 3) == [(0, 2), (2, 3)]
     check_layer(conv, rand(3, 4, 6, 5))
 
 
-def test_depthwise_conv_gradients():
-    conv = Conv2d(3, 3, 3, 2, 1, groups=3, bias=False, rng=np.random.default_rng(0), dtype=np.float64)
+@pytest.mark.parametrize("kernel, stride", [(3, 2), (3, 1), (5, 1)])
+def test_depthwise_conv_gradients(kernel, stride):
+    """MBConv's depthwise convolutions: 3x3 and 5x5, stride 1 ("same") and 2."""
+    conv = Conv2d(3, 3, kernel, stride, kernel // 2, groups=3, bias=False, rng=np.random.default_rng(0),
+                  dtype=np.float64)
     check_layer(conv, rand(2, 3, 7, 7))
 
 
@@ -59,9 +71,10 @@ def test_conv_forward_matches_loops(kernel, stride, padding, groups, chunk_bytes
     conv = Conv2d(4, 4, kernel, stride, padding, groups, rng=np.random.default_rng(3), dtype=np.float64)
     conv.params["b"] = rand(4, seed=4)
     conv.CHUNK_BYTES = chunk_bytes
-    x = rand(3, 4, 7, 6)
+    x = rand(3, 4, 8, 7)
     expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, groups)
     assert np.allclose(conv.forward(x), expected, atol=1e-12)
+    assert conv.cache[0] == expected_way(kernel, stride, padding, groups, 8, 7)
     assert np.allclose(conv.forward(x[:2]), expected[:2], atol=1e-12)     # a new batch size reuses nothing stale
 
 

@@ -4,8 +4,9 @@ A convolution is a matrix product in disguise. im2col (as in Caffe) lays the k*k
 copies of the padded input out as one matrix ``cols`` of shape (C_in * k * k, columns),
 one column per output pixel; the layer is then W (C_out, C_in * k * k) @ cols, and its
 backward pass is two more products: dW = dout @ cols^T, and dx = the adjoint of im2col
-applied to W^T @ dout. ``tests/test_conv.py`` checks all of it against plain loops and
-finite differences; ``benchmarks/conv_speed.py`` times it against PyTorch.
+applied to W^T @ dout (or, for a stride-1 "same" convolution, dout convolved with the
+flipped kernel). ``tests/test_conv.py`` checks all of it against plain loops and finite
+differences; ``benchmarks/conv_speed.py`` times it against PyTorch.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def scratch(name: str, shape: tuple[int, ...], dtype, holder: object = None) -> 
         block = _SCRATCH[name] = np.empty(size, dtype)
     _HOLDS[name] = holder
     return block[:size].reshape(shape)
+
+
+def work_matrix(name: str, rows: int, columns: int, dtype, holder: object = None) -> np.ndarray:
+    """A (rows, columns) view of the shared scratch whose rows lie ``columns + 16`` apart.
+
+    With 64 examples of 8x8 or 32x32 pixels the column count is a multiple of 1024, and
+    rows exactly 4 KiB (or a multiple) apart fall into the same CPU cache sets when BLAS
+    reads them together: the 8x8 layer took 1.37 ms instead of 1.09 (benchmarks/RESULTS.md).
+    """
+    return scratch(name, (rows, columns + 16), dtype, holder)[:, :columns]
 
 
 def holds(name: str, holder: object) -> bool:
@@ -73,30 +84,35 @@ class Conv2d(Layer):
     im2col, channels first (as in Caffe): the k*k shifted copies of the padded input are
     laid out as a matrix ``cols`` of shape (C_in * k * k, columns), one column per output
     pixel, and the convolution is one matmul per group, W (C_out/G, C_in/G * k * k) @ cols.
-    Backward: dW = dout @ cols^T, and dx is the adjoint of im2col applied to W^T @ dout.
+    Backward: dW = dout @ cols^T, and dx from W^T @ dout. Three ways to build ``cols``:
 
-    What makes it fast (timings in benchmarks/RESULTS.md):
-
-    1. **Chunks.** The batch goes through a few examples at a time, so that one chunk's
-       ``cols`` (about ``CHUNK_BYTES``) is still in the CPU cache when the matmul reads it.
-       Backward rebuilds each chunk's ``cols`` from the stored padded input instead of
-       keeping every chunk's: cheaper than reading them back from memory, and smaller.
-    2. **Stride 1 on the flattened image.** With the padded image flattened row by row
-       (row length R), the window at kernel offset (i, j) is one contiguous run starting at
-       i * R + j, so each copy moves long runs. The price: each output row carries R - W'
-       junk columns (windows that wrap onto the next row), computed and then dropped. Rows
-       share their padding (each row is p zeros then W pixels; a window running off the
-       right edge reads the next row's zeros), so R = W + p, and a 3x3 "same" convolution
-       has one junk column per row.
-       Its dx is then a correlation of the (zero-padded) dout with the flipped kernel, the
-       same im2col again; strided convolutions scatter W^T @ dout back instead (col2im).
-    3. **No fresh work arrays**: the padded input is kept on the layer (``Layer.buffer``),
-       the chunk-sized work arrays are shared by all layers (``scratch``), so they are
-       neither page-faulted in on every call nor evicted from cache by 40 layers' copies.
-    4. **Tiny images** (H * W <= 2 k*k, groups = 1, e.g. the 4x4 and 2x2 maps at the end of a
+    1. **Stride 1, "same" padding** (2p = k - 1: 3x3 with p = 1, 1x1, 5x5 with p = 2; all
+       of the chapter's stride-1 convolutions). Each example's channel is stored as one
+       flat run: p guard zeros, p zero rows, the H image rows, p zero rows, p guard zeros.
+       The window at kernel offset (i, j) is then a single contiguous run of H * W values
+       starting at i * W + j, so building ``cols`` is k*k long copies. Where a window
+       hangs over the left or right edge, the run has wrapped onto the neighbouring row;
+       those few entries (the first p - j or last j - p pixels of each row) are set to 0.
+       dx is dout convolved with the flipped kernel (input and output channels swapped),
+       the same "same" convolution, so it is built the same way.
+    2. **Any other stride or padding**: ``cols`` is one copy of the windows of
+       ``sliding_window_view``, and dx scatters W^T @ dout back to them (col2im).
+    3. **Tiny images** (H * W <= 2 k*k, groups = 1, e.g. the 4x4 and 2x2 maps at the end of a
        small ResNet on 8x8 digits): the convolution is written down as the dense matrix of
        the linear map it is, (C_in * H * W, C_out * H' * W'), built from the weights with
        ``tap_matrix``. It has at most twice im2col's multiplications and needs no copies.
+
+    What else makes it fast (timings in benchmarks/RESULTS.md):
+
+    * **Chunks.** The batch goes through a few examples at a time, so that one chunk's
+      ``cols`` (about ``CHUNK_BYTES``) is still in the CPU cache when the matmul reads it.
+      Backward rebuilds each chunk's ``cols`` from the stored input instead of keeping
+      every chunk's: cheaper than reading them back from memory, and smaller. It walks the
+      chunks last first, so the one forward built last is reused if no layer ran since.
+    * **No fresh work arrays**: the padded input is kept on the layer (``Layer.buffer``),
+      the chunk-sized work arrays are shared by all layers (``scratch``, ``work_matrix``),
+      so they are neither page-faulted in on every call nor evicted from cache by 40
+      layers' copies.
     """
 
     CHUNK_BYTES = 2 ** 21
@@ -118,19 +134,14 @@ class Conv2d(Layer):
         self._init_weight((out_channels, in_channels // groups, kernel, kernel),
                           in_channels // groups * kernel * kernel, bias, rng, gain, dtype)
 
-    # ---- geometry
-    def _geometry(self, h, w):
-        """Output size, padded row length R, and the columns computed per output row.
+    @property
+    def same(self) -> bool:
+        """Stride 1 with 2p = k - 1: the output has the input's size (way 1 above)."""
+        return self.stride == 1 and 2 * self.padding == self.kernel - 1
 
-        Stride 1 computes all R windows of a row (W' and the junk); R = W + p when rows can
-        share their padding (p <= k - 1), else W + 2p. Strided layers compute W' columns.
-        """
+    def _output_size(self, h, w):
         k, s, p = self.kernel, self.stride, self.padding
-        out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-        if s > 1:
-            return out_h, out_w, w + 2 * p, out_w
-        row = w + p if p <= k - 1 else w + 2 * p
-        return out_h, out_w, row, row
+        return conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
 
     def _chunks(self, n, columns_per_example, rows):
         """Split range(n) into equal chunks whose cols matrix (rows x columns) is about CHUNK_BYTES."""
@@ -139,58 +150,142 @@ class Conv2d(Layer):
         size = -(-n // max(1, count))
         return [(start, min(n, start + size)) for start in range(0, n, size)]
 
-    # ---- im2col and its adjoint, for examples start:stop of a padded, flattened batch
-    def _im2col_runs(self, flat, start, stop, row, length, offset=0, name="cols", holder=None):
-        """Stride 1: cols (C * k * k, m * length), window (i, j) = flat[n, :, offset + i*R + j :][:length]."""
-        m, c, k = stop - start, flat.shape[1], self.kernel
-        cols = scratch(name, (c, k, k, m, length), flat.dtype, holder)
-        for i in range(k):                                    # k*k contiguous runs, no pixel loops
-            for j in range(k):
-                first = offset + i * row + j
-                cols[:, i, j] = flat[start:stop, :, first : first + length].transpose(1, 0, 2)
-        return cols.reshape(c * k * k, m * length)
-
-    def _im2col_strided(self, padded, start, stop, out_h, out_w, holder=None):
-        """Any stride: padded (N, C, Hp, Wp) -> cols (C * k * k, m * H' * W'), one copy of the windows."""
-        m, c, k = stop - start, padded.shape[1], self.kernel
-        cols = scratch("cols", (c, k, k, m, out_h, out_w), padded.dtype, holder)
-        cols[...] = windows(padded[start:stop], k, self.stride, out_h, out_w).transpose(1, 4, 5, 0, 2, 3)
-        return cols.reshape(c * k * k, m * out_h * out_w)
-
     def _grouped(self, weights, cols):
         """One matmul per group: weights (G, rows_out, rows_in) @ cols (G * rows_in, M) -> (G * rows_out, M)."""
         g = self.groups
         return np.matmul(weights, cols.reshape(g, -1, cols.shape[1])).reshape(-1, cols.shape[1])
 
-    def _input_cols(self, flat, padded, start, stop, out_h, out_w, row, holder=None):
-        """cols of examples start:stop of the stored padded input, by the stride's im2col."""
-        if self.stride == 1:
-            return self._im2col_runs(flat, start, stop, row, out_h * row, holder=holder)
-        return self._im2col_strided(padded, start, stop, out_h, out_w, holder)
+    # ---- way 1: stride 1, "same" padding, on flat runs
+    def _runs(self, images, runs):
+        """Store images (N, C, H, W) into ``runs`` (C, N, p + (H + 2p) * W + p), channel first.
 
-    # ---- forward and backward
-    def forward(self, x):
-        self._check_input(x, 4, self.in_channels, "input channels")
-        _, _, h, w = x.shape
-        if self.groups == 1 and h * w <= 2 * self.kernel ** 2:
-            return self._forward_dense(x)
-        return self._forward_im2col(x)
+        Only the image rows are written: the guards and the zero rows stay as they are (0).
+        """
+        n, c, h, w = images.shape
+        first = self.padding * (w + 1)                             # p guard zeros, p zero rows
+        runs[:, :, first : first + h * w] = images.reshape(n, c, h * w).transpose(1, 0, 2)
+        return runs
 
-    def backward(self, dout):
-        self._check_dout(dout)
-        array("dout", dout, ndim=4, layer=self.name)
-        if dout.shape != self.cache[1]:
-            raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {self.cache[1]}")
-        if self.cache[0] == "dense":
-            return self._backward_dense(dout)
-        return self._backward_im2col(dout)
+    def _im2col_same(self, runs, start, stop, h, w, name="cols", holder=None):
+        """cols (C * k * k, m * H * W) of examples start:stop: window (i, j) = runs[..., i*W + j :][: H*W]."""
+        c, k, p, m = runs.shape[0], self.kernel, self.padding, stop - start
+        cols = work_matrix(name, c * k * k, m * h * w, runs.dtype, holder)
+        taps = cols.reshape(c, k, k, m, h * w)
+        for i in range(k):                                    # k*k contiguous runs, no pixel loops
+            for j in range(k):
+                taps[:, i, j] = runs[:, start:stop, i * w + j : i * w + j + h * w]
+        pixels = cols.reshape(c, k, k, m, h, w)
+        for j in range(p):                                    # windows over the left and right edges
+            pixels[:, :, j, :, :, : p - j] = 0                # read the previous row's last pixels,
+            pixels[:, :, k - 1 - j, :, :, w - p + j :] = 0    # or the next row's first: padding, 0
+        return cols
 
+    def _forward_same(self, x):
+        n, c, h, w = x.shape
+        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
+        runs = self._runs(x, self.buffer("x_runs", (c, n, (h + 2 * p) * w + 2 * p), x.dtype))
+        weights = self.params["W"].reshape(g, o // g, -1)
+        out = np.empty((n, o, h, w), dtype=x.dtype)
+        token = object()                   # marks the shared cols scratch as holding our last chunk
+        for start, stop in self._chunks(n, h * w, c * k * k):
+            cols = self._im2col_same(runs, start, stop, h, w, holder=token)
+            out[start:stop] = self._grouped(weights, cols).reshape(o, stop - start, h, w).transpose(1, 0, 2, 3)
+        if "b" in self.params:
+            out += self.params["b"][:, None, None]
+        self.cache = ("same", out.shape, x.shape, token)
+        return out
+
+    def _backward_same(self, dout):
+        _, _, (n, c, h, w), token = self.cache
+        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
+        runs = self.buffers["x_runs"]
+        weights = self.params["W"].reshape(g, o // g, -1)
+        dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
+        # dout as runs too (shared scratch, so its guards and zero rows are cleared here)
+        dout_runs = scratch("dout_runs", (o, n, (h + 2 * p) * w + 2 * p), dout.dtype)
+        first = p * (w + 1)
+        dout_runs[:, :, :first] = 0
+        dout_runs[:, :, first + h * w :] = 0
+        self._runs(dout, dout_runs)
+        # dx = dout convolved with the flipped kernel, input and output channels swapped
+        flipped = self.params["W"].reshape(g, o // g, c // g, k, k)[..., ::-1, ::-1]
+        flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(g, c // g, -1)
+        dx = np.empty((n, c, h, w), dtype=dout.dtype)
+        # last chunk first: if no other layer ran since our forward, its cols are still there
+        for step, (start, stop) in enumerate(reversed(self._chunks(n, h * w, c * k * k))):
+            m = stop - start
+            if step == 0 and holds("cols", token):
+                cols = work_matrix("cols", c * k * k, m * h * w, dout.dtype, token)
+            else:
+                cols = self._im2col_same(runs, start, stop, h, w)
+            dy = work_matrix("dy", o, m * h * w, dout.dtype)
+            dy.reshape(o, m, h * w)[...] = dout_runs[:, start:stop, first : first + h * w]
+            # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
+            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.reshape(g, o // g, -1).transpose(0, 2, 1))
+            dout_cols = self._im2col_same(dout_runs, start, stop, h, w, name="dout_cols")
+            dx[start:stop] = self._grouped(flipped, dout_cols).reshape(c, m, h, w).transpose(1, 0, 2, 3)
+        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
+        if "b" in self.params:
+            self.grads["b"] += channel_sum(dout)
+        return dx
+
+    # ---- way 2: any stride and padding, on sliding windows
+    def _im2col_windows(self, padded, start, stop, out_h, out_w, holder=None):
+        """padded (N, C, Hp, Wp) -> cols (C * k * k, m * H' * W') of examples start:stop, one copy."""
+        m, c, k = stop - start, padded.shape[1], self.kernel
+        cols = work_matrix("cols", c * k * k, m * out_h * out_w, padded.dtype, holder)
+        cols.reshape(c, k, k, m, out_h, out_w)[...] = windows(
+            padded[start:stop], k, self.stride, out_h, out_w).transpose(1, 4, 5, 0, 2, 3)
+        return cols
+
+    def _forward_windows(self, x):
+        n, c, h, w = x.shape
+        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
+        out_h, out_w = self._output_size(h, w)
+        padded = self.buffer("x_padded", (n, c, h + 2 * p, w + 2 * p), x.dtype)   # border stays 0
+        padded[:, :, p : p + h, p : p + w] = x
+        weights = self.params["W"].reshape(g, o // g, -1)
+        out = np.empty((n, o, out_h, out_w), dtype=x.dtype)
+        token = object()
+        for start, stop in self._chunks(n, out_h * out_w, c * k * k):
+            cols = self._im2col_windows(padded, start, stop, out_h, out_w, token)
+            out[start:stop] = self._grouped(weights, cols).reshape(o, stop - start, out_h, out_w).transpose(1, 0, 2, 3)
+        if "b" in self.params:
+            out += self.params["b"][:, None, None]
+        self.cache = ("windows", out.shape, x.shape, token)
+        return out
+
+    def _backward_windows(self, dout):
+        _, (_, _, out_h, out_w), (n, c, h, w), token = self.cache
+        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
+        padded = self.buffers["x_padded"]
+        weights = self.params["W"].reshape(g, o // g, -1)
+        dweights = np.zeros_like(weights.transpose(0, 2, 1))
+        dx = np.empty((n, c, h, w), dtype=dout.dtype)
+        for step, (start, stop) in enumerate(reversed(self._chunks(n, out_h * out_w, c * k * k))):
+            m = stop - start
+            if step == 0 and holds("cols", token):
+                cols = work_matrix("cols", c * k * k, m * out_h * out_w, dout.dtype, token)
+            else:
+                cols = self._im2col_windows(padded, start, stop, out_h, out_w)
+            dy = dout[start:stop].transpose(1, 0, 2, 3).reshape(g, o // g, -1)
+            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.transpose(0, 2, 1))
+            # col2im: scatter W^T @ dy back to the windows it came from
+            dcols = np.matmul(weights.transpose(0, 2, 1), dy).reshape(c, k, k, m, out_h, out_w)
+            dwindows = dcols.transpose(3, 0, 4, 5, 1, 2)                       # (m, C, H', W', k, k)
+            dx[start:stop] = unpad(scatter_windows(dwindows, (m, c) + padded.shape[2:], self.stride), p)
+        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
+        if "b" in self.params:
+            self.grads["b"] += channel_sum(dout)
+        return dx
+
+    # ---- way 3: tiny images, the convolution's own dense matrix
     def _forward_dense(self, x):
         """out (N, C_out * H' * W') = x (N, C_in * H * W) @ M, the convolution's own matrix:
         M[(c, y, x), (o, r, q)] = sum over taps t of W[o, c, t] * taps[(y, x), t, (r, q)]."""
         n, c, h, w = x.shape
         k, o = self.kernel, self.out_channels
-        out_h, out_w = self._geometry(h, w)[:2]
+        out_h, out_w = self._output_size(h, w)
         taps = tap_matrix(h, w, k, self.stride, self.padding, x.dtype)          # (H*W, k*k, H'*W')
         matrix = np.tensordot(self.params["W"].reshape(o, c, k * k), taps, axes=([2], [1]))
         matrix = matrix.transpose(1, 2, 0, 3).reshape(c * h * w, o * out_h * out_w)
@@ -213,71 +308,24 @@ class Conv2d(Layer):
             self.grads["b"] += channel_sum(dout)
         return (dout_rows @ matrix.T).reshape(x.shape)
 
-    def _forward_im2col(self, x):
-        n, c, h, w = x.shape
-        k, p, g = self.kernel, self.padding, self.groups
-        out_h, out_w, row, run = self._geometry(h, w)
-        hp = h + 2 * p
-        # the padded input, flattened per example (k - 1 spare values for the last run's
-        # overhang), kept for backward; only its interior is ever written, the padding stays 0
-        flat = self.buffer("x_padded", (n, c, hp * row + k - 1), x.dtype)
-        padded = flat[:, :, : hp * row].reshape(n, c, hp, row)
-        padded[:, :, p : p + h, p : p + w] = x
-        weights = self.params["W"].reshape(g, self.out_channels // g, -1)
-        out = np.empty((n, self.out_channels, out_h, out_w), dtype=x.dtype)
-        token = object()                   # marks the shared cols scratch as holding our last chunk
-        for start, stop in self._chunks(n, out_h * run, c * k * k):
-            cols = self._input_cols(flat, padded, start, stop, out_h, out_w, row, token)
-            y = self._grouped(weights, cols).reshape(self.out_channels, stop - start, out_h, run)
-            out[start:stop] = y[..., :out_w].transpose(1, 0, 2, 3)          # drop the junk columns
-        if "b" in self.params:
-            out += self.params["b"][:, None, None]
-        self.cache = ("im2col", out.shape, x.shape, out_h, out_w, row, run, token)
-        return out
+    # ---- forward and backward: pick the way
+    def forward(self, x):
+        self._check_input(x, 4, self.in_channels, "input channels")
+        _, _, h, w = x.shape
+        if self.groups == 1 and h * w <= 2 * self.kernel ** 2:
+            return self._forward_dense(x)
+        if self.same:
+            return self._forward_same(x)
+        return self._forward_windows(x)
 
-    def _backward_im2col(self, dout):
-        _, _, (n, c, h, w), out_h, out_w, row, run, token = self.cache
-        k, p, g, o, s = self.kernel, self.padding, self.groups, self.out_channels, self.stride
-        flat = self.buffers["x_padded"]
-        hp = h + 2 * p
-        padded = flat[:, :, : hp * row].reshape(n, c, hp, row)
-        weights = self.params["W"].reshape(g, o // g, -1)
-        dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
-        dbias = np.zeros(o, dtype=dout.dtype)
-        dx = np.empty((n, c, h, w), dtype=dout.dtype)
-        if s == 1:
-            # dx = dout (junk columns 0, a margin of k-1 rows + k-1 on both sides) correlated
-            # with the flipped kernel, input and output channels swapped
-            margin = (k - 1) * row + (k - 1)
-            flipped = self.params["W"].reshape(g, o // g, c // g, k, k)[..., ::-1, ::-1]
-            flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(g, c // g, -1)
-        # last chunk first: if no other layer ran since our forward, its cols are still there
-        for step, (start, stop) in enumerate(reversed(self._chunks(n, out_h * run, c * k * k))):
-            m = stop - start
-            if step == 0 and holds("cols", token):
-                cols = scratch("cols", (c * k * k, m * out_h * run), dout.dtype, token)
-            else:
-                cols = self._input_cols(flat, padded, start, stop, out_h, out_w, row)
-            if s == 1:                                # dout in cols' layout, junk columns 0
-                dpad = scratch("dout_padded", (m, o, margin + out_h * row + margin), dout.dtype)
-                dpad[...] = 0
-                dpad[:, :, margin : margin + out_h * row].reshape(m, o, out_h, row)[..., :out_w] = dout[start:stop]
-                dy = dpad[:, :, margin : margin + out_h * row].transpose(1, 0, 2).reshape(o, -1)
-            else:
-                dy = dout[start:stop].transpose(1, 0, 2, 3).reshape(o, -1)
-            dy_g = dy.reshape(g, o // g, -1)
-            # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
-            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy_g.transpose(0, 2, 1))
-            dbias += dy.sum(axis=1)
-            if s == 1:                                # the interior rows p .. p+h-1 of the padded image
-                dcols = self._im2col_runs(dpad, 0, m, row, h * row, offset=p * row, name="dout_cols")
-                dxm = self._grouped(flipped, dcols).reshape(c, m, h, row)
-                dx[start:stop] = dxm[..., p : p + w].transpose(1, 0, 2, 3)
-            else:                                     # col2im: scatter W^T @ dy back to the windows
-                dcols = np.matmul(weights.transpose(0, 2, 1), dy_g).reshape(c, k, k, m, out_h, out_w)
-                dwin = dcols.transpose(3, 0, 4, 5, 1, 2)                    # (m, C, H', W', k, k)
-                dx[start:stop] = unpad(scatter_windows(dwin, (m, c, hp, row), s), p)
-        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
-        if "b" in self.params:
-            self.grads["b"] += dbias
-        return dx
+    def backward(self, dout):
+        self._check_dout(dout)
+        array("dout", dout, ndim=4, layer=self.name)
+        if dout.shape != self.cache[1]:
+            raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {self.cache[1]}")
+        way = self.cache[0]
+        if way == "dense":
+            return self._backward_dense(dout)
+        if way == "same":
+            return self._backward_same(dout)
+        return self._backward_windows(dout)
