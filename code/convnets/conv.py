@@ -268,10 +268,14 @@ class Conv2d(Layer):
                 cols = work_matrix("cols", c * k * k, m * out_h * out_w, dout.dtype, token)
             else:
                 cols = self._im2col_windows(padded, start, stop, out_h, out_w)
-            dy = dout[start:stop].transpose(1, 0, 2, 3).reshape(g, o // g, -1)
+            dy = work_matrix("dy", o, m * out_h * out_w, dout.dtype)
+            dy.reshape(o, m, out_h * out_w)[...] = dout[start:stop].reshape(m, o, -1).transpose(1, 0, 2)
+            dy = dy.reshape(g, o // g, -1)
             dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.transpose(0, 2, 1))
             # col2im: scatter W^T @ dy back to the windows it came from
-            dcols = np.matmul(weights.transpose(0, 2, 1), dy).reshape(c, k, k, m, out_h, out_w)
+            dcols = work_matrix("dcols", c * k * k, m * out_h * out_w, dout.dtype)
+            np.matmul(weights.transpose(0, 2, 1), dy, out=dcols.reshape(g, -1, dcols.shape[1]))
+            dcols = dcols.reshape(c, k, k, m, out_h, out_w)
             dwindows = dcols.transpose(3, 0, 4, 5, 1, 2)                       # (m, C, H', W', k, k)
             dx[start:stop] = unpad(scatter_windows(dwindows, (m, c) + padded.shape[2:], self.stride), p)
         self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
