@@ -155,6 +155,69 @@ class Conv2d(Layer):
         g = self.groups
         return np.matmul(weights, cols.reshape(g, -1, cols.shape[1])).reshape(-1, cols.shape[1])
 
+    # ---- ways 1 and 2: im2col, chunk by chunk
+    def _forward_im2col(self, x, way):
+        n, c, h, w = x.shape
+        k, g, o = self.kernel, self.groups, self.out_channels
+        out_h, out_w = self._output_size(h, w)
+        stored = self._store_input(x, way)                 # kept for backward, in the way's layout
+        weights = self.params["W"].reshape(g, o // g, -1)
+        out = np.empty((n, o, out_h, out_w), dtype=x.dtype)
+        token = object()                   # marks the shared cols scratch as holding our last chunk
+        for start, stop in self._chunks(n, out_h * out_w, c * k * k):
+            cols = self._im2col(way, stored, start, stop, out_h, out_w, holder=token)
+            out[start:stop] = self._grouped(weights, cols).reshape(o, stop - start, out_h, out_w).transpose(1, 0, 2, 3)
+        if "b" in self.params:
+            out += self.params["b"][:, None, None]
+        self.cache = (way, out.shape, x.shape, token)
+        return out
+
+    def _backward_im2col(self, dout):
+        way, _, (n, c, h, w), token = self.cache
+        k, g, o = self.kernel, self.groups, self.out_channels
+        _, _, out_h, out_w = dout.shape
+        stored = self.buffers[way]
+        weights = self.params["W"].reshape(g, o // g, -1)
+        dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
+        if way == "same":                  # dx is dout convolved with the flipped kernel: dout as runs too
+            dout_runs, flipped = self._dout_runs(dout), self._flipped_weights()
+        dx = np.empty((n, c, h, w), dtype=dout.dtype)
+        # last chunk first: if no other layer ran since our forward, its cols are still there
+        for step, (start, stop) in enumerate(reversed(self._chunks(n, out_h * out_w, c * k * k))):
+            m = stop - start
+            if step == 0 and holds("cols", token):
+                cols = work_matrix("cols", c * k * k, m * out_h * out_w, dout.dtype, token)
+            else:
+                cols = self._im2col(way, stored, start, stop, out_h, out_w)
+            dy = work_matrix("dy", o, m * out_h * out_w, dout.dtype)           # dout, channels first
+            dy.reshape(o, m, -1)[...] = dout[start:stop].reshape(m, o, -1).transpose(1, 0, 2)
+            dy = dy.reshape(g, o // g, -1)
+            # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
+            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.transpose(0, 2, 1))
+            if way == "same":
+                dx[start:stop] = self._input_gradient_same(dout_runs, flipped, start, stop, (c, h, w))
+            else:
+                dx[start:stop] = self._input_gradient_windows(dy, start, stop, (c, h, w))
+        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
+        if "b" in self.params:
+            self.grads["b"] += channel_sum(dout)
+        return dx
+
+    def _store_input(self, x, way):
+        """x in the layout the way's im2col reads, kept on the layer; its zero border is never written."""
+        n, c, h, w = x.shape
+        p = self.padding
+        if way == "same":
+            return self._runs(x, self.buffer(way, (c, n, (h + 2 * p) * w + 2 * p), x.dtype))
+        padded = self.buffer(way, (n, c, h + 2 * p, w + 2 * p), x.dtype)
+        padded[:, :, p : p + h, p : p + w] = x
+        return padded
+
+    def _im2col(self, way, stored, start, stop, out_h, out_w, holder=None):
+        if way == "same":
+            return self._im2col_same(stored, start, stop, out_h, out_w, holder=holder)
+        return self._im2col_windows(stored, start, stop, out_h, out_w, holder)
+
     # ---- way 1: stride 1, "same" padding, on flat runs
     def _runs(self, images, runs):
         """Store images (N, C, H, W) into ``runs`` (C, N, p + (H + 2p) * W + p), channel first.
@@ -180,54 +243,28 @@ class Conv2d(Layer):
             pixels[:, :, k - 1 - j, :, :, w - p + j :] = 0    # or the next row's first: padding, 0
         return cols
 
-    def _forward_same(self, x):
-        n, c, h, w = x.shape
-        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
-        runs = self._runs(x, self.buffer("x_runs", (c, n, (h + 2 * p) * w + 2 * p), x.dtype))
-        weights = self.params["W"].reshape(g, o // g, -1)
-        out = np.empty((n, o, h, w), dtype=x.dtype)
-        token = object()                   # marks the shared cols scratch as holding our last chunk
-        for start, stop in self._chunks(n, h * w, c * k * k):
-            cols = self._im2col_same(runs, start, stop, h, w, holder=token)
-            out[start:stop] = self._grouped(weights, cols).reshape(o, stop - start, h, w).transpose(1, 0, 2, 3)
-        if "b" in self.params:
-            out += self.params["b"][:, None, None]
-        self.cache = ("same", out.shape, x.shape, token)
-        return out
-
-    def _backward_same(self, dout):
-        _, _, (n, c, h, w), token = self.cache
-        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
-        runs = self.buffers["x_runs"]
-        weights = self.params["W"].reshape(g, o // g, -1)
-        dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
-        # dout as runs too (shared scratch, so its guards and zero rows are cleared here)
-        dout_runs = scratch("dout_runs", (o, n, (h + 2 * p) * w + 2 * p), dout.dtype)
+    def _dout_runs(self, dout):
+        """dout (N, C_out, H, W) as runs, in shared scratch (so its guards and zero rows are cleared here)."""
+        n, o, h, w = dout.shape
+        p = self.padding
+        runs = scratch("dout_runs", (o, n, (h + 2 * p) * w + 2 * p), dout.dtype)
         first = p * (w + 1)
-        dout_runs[:, :, :first] = 0
-        dout_runs[:, :, first + h * w :] = 0
-        self._runs(dout, dout_runs)
-        # dx = dout convolved with the flipped kernel, input and output channels swapped
+        runs[:, :, :first] = 0
+        runs[:, :, first + h * w :] = 0
+        return self._runs(dout, runs)
+
+    def _flipped_weights(self):
+        """The kernel turned 180 degrees, input and output channels swapped: (G, C_in/G, C_out/G * k * k)."""
+        g, o, c, k = self.groups, self.out_channels, self.in_channels, self.kernel
         flipped = self.params["W"].reshape(g, o // g, c // g, k, k)[..., ::-1, ::-1]
-        flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(g, c // g, -1)
-        dx = np.empty((n, c, h, w), dtype=dout.dtype)
-        # last chunk first: if no other layer ran since our forward, its cols are still there
-        for step, (start, stop) in enumerate(reversed(self._chunks(n, h * w, c * k * k))):
-            m = stop - start
-            if step == 0 and holds("cols", token):
-                cols = work_matrix("cols", c * k * k, m * h * w, dout.dtype, token)
-            else:
-                cols = self._im2col_same(runs, start, stop, h, w)
-            dy = work_matrix("dy", o, m * h * w, dout.dtype)
-            dy.reshape(o, m, h * w)[...] = dout_runs[:, start:stop, first : first + h * w]
-            # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
-            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.reshape(g, o // g, -1).transpose(0, 2, 1))
-            dout_cols = self._im2col_same(dout_runs, start, stop, h, w, name="dout_cols")
-            dx[start:stop] = self._grouped(flipped, dout_cols).reshape(c, m, h, w).transpose(1, 0, 2, 3)
-        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
-        if "b" in self.params:
-            self.grads["b"] += channel_sum(dout)
-        return dx
+        return flipped.transpose(0, 2, 1, 3, 4).reshape(g, c // g, -1)
+
+    def _input_gradient_same(self, dout_runs, flipped, start, stop, shape):
+        """dx of examples start:stop, (m, C_in, H, W): dout convolved with the flipped kernel, itself
+        a stride-1 "same" convolution (from C_out to C_in channels), so built by the same im2col."""
+        (c, h, w), m = shape, stop - start
+        dout_cols = self._im2col_same(dout_runs, start, stop, h, w, name="dout_cols")
+        return self._grouped(flipped, dout_cols).reshape(c, m, h, w).transpose(1, 0, 2, 3)
 
     # ---- way 2: any stride and padding, on sliding windows
     def _im2col_windows(self, padded, start, stop, out_h, out_w, holder=None):
@@ -238,50 +275,15 @@ class Conv2d(Layer):
             padded[start:stop], k, self.stride, out_h, out_w).transpose(1, 4, 5, 0, 2, 3)
         return cols
 
-    def _forward_windows(self, x):
-        n, c, h, w = x.shape
-        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
-        out_h, out_w = self._output_size(h, w)
-        padded = self.buffer("x_padded", (n, c, h + 2 * p, w + 2 * p), x.dtype)   # border stays 0
-        padded[:, :, p : p + h, p : p + w] = x
+    def _input_gradient_windows(self, dy, start, stop, shape):
+        """dx of examples start:stop, (m, C_in, H, W), by col2im: scatter W^T @ dy back to the windows."""
+        (c, h, w), k, p, g, o = shape, self.kernel, self.padding, self.groups, self.out_channels
+        m, (out_h, out_w) = stop - start, self._output_size(h, w)
         weights = self.params["W"].reshape(g, o // g, -1)
-        out = np.empty((n, o, out_h, out_w), dtype=x.dtype)
-        token = object()
-        for start, stop in self._chunks(n, out_h * out_w, c * k * k):
-            cols = self._im2col_windows(padded, start, stop, out_h, out_w, token)
-            out[start:stop] = self._grouped(weights, cols).reshape(o, stop - start, out_h, out_w).transpose(1, 0, 2, 3)
-        if "b" in self.params:
-            out += self.params["b"][:, None, None]
-        self.cache = ("windows", out.shape, x.shape, token)
-        return out
-
-    def _backward_windows(self, dout):
-        _, (_, _, out_h, out_w), (n, c, h, w), token = self.cache
-        k, p, g, o = self.kernel, self.padding, self.groups, self.out_channels
-        padded = self.buffers["x_padded"]
-        weights = self.params["W"].reshape(g, o // g, -1)
-        dweights = np.zeros_like(weights.transpose(0, 2, 1))
-        dx = np.empty((n, c, h, w), dtype=dout.dtype)
-        for step, (start, stop) in enumerate(reversed(self._chunks(n, out_h * out_w, c * k * k))):
-            m = stop - start
-            if step == 0 and holds("cols", token):
-                cols = work_matrix("cols", c * k * k, m * out_h * out_w, dout.dtype, token)
-            else:
-                cols = self._im2col_windows(padded, start, stop, out_h, out_w)
-            dy = work_matrix("dy", o, m * out_h * out_w, dout.dtype)
-            dy.reshape(o, m, out_h * out_w)[...] = dout[start:stop].reshape(m, o, -1).transpose(1, 0, 2)
-            dy = dy.reshape(g, o // g, -1)
-            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.transpose(0, 2, 1))
-            # col2im: scatter W^T @ dy back to the windows it came from
-            dcols = work_matrix("dcols", c * k * k, m * out_h * out_w, dout.dtype)
-            np.matmul(weights.transpose(0, 2, 1), dy, out=dcols.reshape(g, -1, dcols.shape[1]))
-            dcols = dcols.reshape(c, k, k, m, out_h, out_w)
-            dwindows = dcols.transpose(3, 0, 4, 5, 1, 2)                       # (m, C, H', W', k, k)
-            dx[start:stop] = unpad(scatter_windows(dwindows, (m, c) + padded.shape[2:], self.stride), p)
-        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
-        if "b" in self.params:
-            self.grads["b"] += channel_sum(dout)
-        return dx
+        dcols = work_matrix("dcols", c * k * k, m * out_h * out_w, dy.dtype)
+        np.matmul(weights.transpose(0, 2, 1), dy, out=dcols.reshape(g, -1, dcols.shape[1]))
+        dwindows = dcols.reshape(c, k, k, m, out_h, out_w).transpose(3, 0, 4, 5, 1, 2)   # (m, C, H', W', k, k)
+        return unpad(scatter_windows(dwindows, (m, c, h + 2 * p, w + 2 * p), self.stride), p)
 
     # ---- way 3: tiny images, the convolution's own dense matrix
     def _forward_dense(self, x):
@@ -318,18 +320,13 @@ class Conv2d(Layer):
         _, _, h, w = x.shape
         if self.groups == 1 and h * w <= 2 * self.kernel ** 2:
             return self._forward_dense(x)
-        if self.same:
-            return self._forward_same(x)
-        return self._forward_windows(x)
+        return self._forward_im2col(x, "same" if self.same else "windows")
 
     def backward(self, dout):
         self._check_dout(dout)
         array("dout", dout, ndim=4, layer=self.name)
         if dout.shape != self.cache[1]:
             raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {self.cache[1]}")
-        way = self.cache[0]
-        if way == "dense":
+        if self.cache[0] == "dense":
             return self._backward_dense(dout)
-        if way == "same":
-            return self._backward_same(dout)
-        return self._backward_windows(dout)
+        return self._backward_im2col(dout)
