@@ -85,10 +85,13 @@ class FlatSame:
         self.shape, self.row, self.total = x.shape, row, total
         return flat
 
-    def unflatten(self, y):
+    def unflatten(self, flat, offset):
+        """(N, C, H, W) from a flat matrix whose pixel (y, x) sits at row y + offset, column x + offset
+        of each example's (H + p) x R block: offset p for inputs (padding first), 0 for outputs."""
         n, _, h, w = self.shape
         p = self.k // 2
-        return y.reshape(n, h + p, self.row, -1)[:, :h, :w].transpose(0, 3, 1, 2).copy()
+        blocks = flat.reshape(n, h + p, self.row, -1)
+        return blocks[:, offset : offset + h, offset : offset + w].transpose(0, 3, 1, 2).copy()
 
     def dout_frame(self, dout):
         """dout in the output frame (junk rows zero), with (k-1)*(R+1) zero rows on both sides."""
@@ -98,11 +101,6 @@ class FlatSame:
         frame = self.keep(f"frame {dout.shape}", (margin + self.total + margin, dout.shape[1]), dout.dtype, zero=True)
         frame[margin : margin + self.total].reshape(n, h + p, self.row, -1)[:, :h, :w] = dout.transpose(0, 2, 3, 1)
         return frame, margin
-
-    def backward_dx_input(self, dx_flat):
-        n, _, h, w = self.shape
-        p = self.k // 2
-        return dx_flat.reshape(n, h + p, self.row, -1)[:, p:, p:].transpose(0, 3, 1, 2).copy()
 
 
 class ShiftedTaps(FlatSame):
@@ -124,7 +122,7 @@ class ShiftedTaps(FlatSame):
                     shift = i * r + j
                     gemm_into(self.flat[start + shift : stop + shift], taps[i, j], y[start:stop],
                               accumulate=(i, j) != (0, 0))
-        return self.unflatten(y) + self.b[:, None, None]
+        return self.unflatten(y, 0) + self.b[:, None, None]
 
     def backward(self, dout):
         k, r = self.k, self.row
@@ -145,7 +143,7 @@ class ShiftedTaps(FlatSame):
                     gemm_into(frame[first : first + stop - start], flipped[i, j], dx[start:stop],
                               accumulate=(i, j) != (0, 0))
         dw = dweights.reshape(k, k, c, o).transpose(3, 2, 0, 1)
-        return self.backward_dx_input(dx), dw, dy.sum(axis=0)
+        return self.unflatten(dx, self.k // 2), dw, dy.sum(axis=0)
 
 
 class OverlappingRows(FlatSame):
@@ -155,7 +153,7 @@ class OverlappingRows(FlatSame):
         work = self.keep("cols", (self.total * k * k * x.shape[1],), x.dtype)
         self.cols = kernel_row_cols(self.flat, 0, self.total, self.row, k, work)
         y = self.cols @ self.w.transpose(2, 3, 1, 0).reshape(-1, self.w.shape[0])
-        return self.unflatten(y) + self.b[:, None, None]
+        return self.unflatten(y, 0) + self.b[:, None, None]
 
     def backward(self, dout):
         k = self.k
@@ -167,7 +165,7 @@ class OverlappingRows(FlatSame):
                                 self.keep("dcols", (self.total * k * k * dout.shape[1],), dout.dtype))
         flipped = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, self.w.shape[1])
         dw = dweights.reshape(k, k, -1, self.w.shape[0]).transpose(3, 2, 0, 1)
-        return self.backward_dx_input(dcols @ flipped), dw, dy.sum(axis=0)
+        return self.unflatten(dcols @ flipped, self.k // 2), dw, dy.sum(axis=0)
 
 
 def best_ms(fn, repeats):

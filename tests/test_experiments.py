@@ -6,7 +6,7 @@ from convnets import count
 from convnets import layers as L
 from convnets.architectures import small_resnet
 from convnets.datasets import digits
-from convnets.experiments import dense_stack, gradient_flow, residual_euler, shattered_gradients, train
+from convnets.experiments import dense_stack, gradient_flow, input_jacobian, residual_euler, shattered_gradients, train
 
 
 def ratio(flow):
@@ -100,3 +100,31 @@ def test_empirical_receptive_field_matches_the_formula():
         assert empirical_receptive_field(Seq("s", *[Conv(2, 3) for _ in range(n)])) == 2 * n + 1
     net = Seq("p", Conv(2, 3), MaxPool(2, 2), Conv(2, 3))
     assert empirical_receptive_field(net) == receptive_field([(3, 1), (2, 2), (3, 1)]) == 8
+
+
+def test_input_jacobian_of_a_linear_layer_is_its_weights():
+    layer = L.Linear(5, 3, rng=np.random.default_rng(0), dtype=np.float64)
+    x = np.random.default_rng(1).standard_normal((4, 5))
+    assert np.allclose(input_jacobian(layer, x, example=2), layer.params["W"])
+
+
+def test_input_jacobian_through_batch_norm_matches_finite_differences():
+    """Batch norm couples the examples: moving x[1] moves the statistics that y[1] sees."""
+    layer = L.BatchNorm(3, dtype=np.float64)
+    x = np.random.default_rng(2).standard_normal((6, 3))
+    eps, numeric = 1e-6, np.zeros((3, 3))
+    for i in range(3):
+        plus, minus = x.copy(), x.copy()
+        plus[1, i] += eps
+        minus[1, i] -= eps
+        numeric[:, i] = (layer.forward(plus)[1] - layer.forward(minus)[1]) / (2 * eps)
+    jacobian = input_jacobian(layer, x, example=1)
+    assert np.abs(jacobian - numeric).max() < 1e-7
+    assert np.abs(jacobian - np.diag(np.diag(jacobian))).max() == 0        # channels stay separate
+    assert not np.allclose(jacobian, np.diag(1 / x.std(axis=0)))            # not the constant-statistics one
+
+
+def test_input_jacobian_checks_the_example():
+    layer = L.Linear(2, 2, dtype=np.float64)
+    with pytest.raises(ValueError, match="example must be an index into the batch of 3, got 3"):
+        input_jacobian(layer, np.zeros((3, 2)), example=3)

@@ -16,7 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .build import build
-from .checks import one_of, positive_int
+from .checks import array, one_of, positive_int
 from .layers import softmax_cross_entropy
 from .network import SGD, Sequential
 from .spec import Act, BatchNorm, Linear, Residual, Scale, Seq
@@ -244,6 +244,25 @@ def residual_euler(depths=(2, 4, 8, 16, 32, 64, 128), *, horizon: float = 3.0, d
         errors.append(np.linalg.norm(x[-1] - exact(horizon)))
     ts = np.linspace(0, horizon, 200)
     return EulerFlow(np.array(depths), np.array(errors), paths, np.array([exact(t) for t in ts]))
+
+
+# ------------------------------------------------------------------ Jacobians
+def input_jacobian(layer, x: np.ndarray, example: int = 0) -> np.ndarray:
+    """d y[example] / d x[example] of a built layer or network on a batch x (N, F): (F_out, F).
+
+    Row j is the backward pass of the unit vector e_j at output ``example``. The whole batch
+    is pushed forward each time, because batch norm couples the examples (their statistics
+    stay those of the batch); only that one example's gradient is read.
+    """
+    array("x", x, ndim=2)
+    if not isinstance(example, int | np.integer) or not 0 <= example < x.shape[0]:
+        raise ValueError(f"example must be an index into the batch of {x.shape[0]}, got {example!r}")
+    rows = []
+    for j in range(layer.forward(x).shape[1]):
+        dout = np.zeros_like(layer.forward(x))
+        dout[example, j] = 1.0
+        rows.append(layer.backward(dout)[example])
+    return np.array(rows)
 
 
 # ----------------------------------------------------------- receptive fields

@@ -116,11 +116,11 @@ def he_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int,
 
 
 # ----------------------------------------------- windows (pooling and convnets.conv)
-def pad(x: np.ndarray, padding: int, value: float = 0.0) -> np.ndarray:
+def _pad(x: np.ndarray, padding: int) -> np.ndarray:
+    """Zero padding of ``padding`` pixels on every side: (N, C, H, W) -> (N, C, H + 2p, W + 2p)."""
     if padding == 0:
         return x
-    width = ((0, 0), (0, 0), (padding, padding), (padding, padding))
-    return np.pad(x, width, constant_values=value)
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
 
 
 def windows(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: int) -> np.ndarray:
@@ -204,7 +204,7 @@ class AvgPool2d(Layer):
         n, c, h, w = x.shape
         k, s, p = self.kernel, self.stride, self.padding
         out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-        xp = pad(x, p)
+        xp = _pad(x, p)
         self.cache = (xp.shape,)
         return windows(xp, k, s, out_h, out_w).mean(axis=(-2, -1))
 
