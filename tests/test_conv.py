@@ -1,7 +1,8 @@
 """The convolution layer (convnets.conv): forward against plain loops, backward against
-finite differences (float64), on every way it can take: stride-1 "same" convolutions on
-flat runs, other strides and paddings on sliding windows, in one chunk or several,
-grouped, and the dense-matrix form for tiny images."""
+finite differences (float64), on every way it can take: flat runs of the image's phases
+(stride 1 with enough padding, and strided ones whose output is ceil(H / s) wide), sliding
+windows for the rest, in one chunk or several, grouped, and the dense-matrix form for tiny
+images."""
 
 import numpy as np
 import pytest
@@ -9,18 +10,22 @@ from convnets import conv as C
 from convnets.conv import Conv2d
 from gradcheck import check_layer, rand
 
-# (kernel, stride, padding, groups): stride-1 "same" ones (2p = k - 1: 3x3, 1x1, 5x5, grouped,
-# depthwise) take the runs; the rest (stride 1 with other paddings, an even kernel, strided,
-# grouped and strided) the sliding windows
+# (kernel, stride, padding, groups) on 8 x 7 images. Runs: stride-1 "same" ones (2p = k - 1:
+# 3x3, 1x1, 5x5, grouped; dx by the flipped kernel), stride 1 with more padding, an even
+# kernel, strided 3x3 with p = 1, 1x1 with p = 0, 5x5 at stride 3 (dx by col2im on runs).
+# Windows: no padding (3x3 at stride 1, grouped 3x3 and 2x2 at stride 2).
 CONV_CASES = [(3, 1, 1, 1), (1, 1, 0, 1), (5, 1, 2, 1), (3, 1, 1, 4), (3, 1, 1, 2),
-              (3, 1, 0, 1), (3, 1, 2, 1), (1, 1, 1, 1), (2, 1, 1, 1), (3, 2, 1, 1), (3, 2, 0, 2), (5, 3, 2, 2)]
-SAME = {(3, 1, 1), (1, 1, 0), (5, 1, 2)}
+              (3, 1, 2, 1), (1, 1, 1, 1), (2, 1, 1, 1), (3, 2, 1, 1), (1, 2, 0, 1), (5, 3, 2, 2),
+              (3, 1, 0, 1), (3, 2, 0, 2), (2, 2, 0, 1)]
 
 
 def expected_way(kernel, stride, padding, groups, h, w):
+    """Conv2d's rule, restated: dense for tiny images, runs when the output is at least
+    ceil(H / s) x ceil(W / s), sliding windows otherwise."""
     if groups == 1 and h * w <= 2 * kernel ** 2:
         return "dense"
-    return "same" if (kernel, stride, padding) in SAME else "windows"
+    out_h, out_w = (h + 2 * padding - kernel) // stride + 1, (w + 2 * padding - kernel) // stride + 1
+    return "runs" if out_h >= -(-h // stride) and out_w >= -(-w // stride) else "windows"
 
 
 @pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
@@ -30,14 +35,16 @@ def test_conv_gradients(kernel, stride, padding, groups):
     assert conv.cache[0] == expected_way(kernel, stride, padding, groups, 8, 7)
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-def test_conv_in_chunks_gradients(stride):
-    """A batch of 3 in chunks of 2 and 1 examples (the chunking that keeps cols in cache)."""
-    conv = Conv2d(4, 8, 3, stride, 1, rng=np.random.default_rng(0), dtype=np.float64)
+@pytest.mark.parametrize("stride, padding", [(1, 1), (2, 1), (1, 0)])
+def test_conv_in_chunks_gradients(stride, padding):
+    """A batch of 3 in chunks of 2 and 1 examples (the chunking that keeps cols in cache),
+    on runs with dx by the flipped kernel, on runs with col2im, and on windows."""
+    conv = Conv2d(4, 8, 3, stride, padding, rng=np.random.default_rng(0), dtype=np.float64)
     out_h, out_w = conv._output_size(6, 5)
     conv.CHUNK_BYTES = 2 * out_h * out_w * (4 * 3 * 3) * 8          # two examples' cols, float64
     assert conv._chunks(3, out_h * out_w, 4 * 3 * 3) == [(0, 2), (2, 3)]
     check_layer(conv, rand(3, 4, 6, 5))
+    assert conv.cache[0] == expected_way(3, stride, padding, 1, 6, 5)
 
 
 @pytest.mark.parametrize("kernel, stride", [(3, 2), (3, 1), (5, 1)])
@@ -76,6 +83,18 @@ def test_conv_forward_matches_loops(kernel, stride, padding, groups, chunk_bytes
     assert np.allclose(conv.forward(x), expected, atol=1e-12)
     assert conv.cache[0] == expected_way(kernel, stride, padding, groups, 8, 7)
     assert np.allclose(conv.forward(x[:2]), expected[:2], atol=1e-12)     # a new batch size reuses nothing stale
+
+
+def test_runs_layout_of_the_chapter_convolutions():
+    """Worked by hand from tap i reading phase (i - p) mod s, shifted by floor((i - p) / s)."""
+    same = C.runs_layout(8, 8, 3, 1, 1)              # 3x3 "same": one phase, shifts -1, 0, 1;
+    assert same == (8, 8, (0, 0, 0), (-1, 0, 1), 9)   # a window reaches one row and pixel out
+    assert same.start(0, 0) == 0 and same.start(1, 1) == 9 and same.start(2, 2) == 18
+    strided = C.runs_layout(32, 32, 3, 2, 1)         # ResNet's downsampling 3x3: taps 0 and 2
+    assert strided == (16, 16, (1, 0, 1), (-1, 0, 0), 17)   # read phase 1, tap 1 phase 0
+    assert C.runs_layout(32, 32, 1, 2, 0) == (16, 16, (0,), (0,), 0)     # 1x1 projection
+    assert C.runs_layout(8, 8, 3, 1, 0) is None       # 6x6 output: no padding to read
+    assert C.runs_layout(224, 224, 11, 4, 2) is None  # AlexNet's first layer: 55 < 224 / 4
 
 
 def test_conv_backward_after_another_conv_used_the_shared_scratch():

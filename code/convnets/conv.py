@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -76,6 +77,44 @@ def tap_matrix(h: int, w: int, kernel: int, stride: int, padding: int, dtype=np.
     return taps
 
 
+class RunsLayout(NamedTuple):
+    """Where each kernel tap reads in way 1's runs (see ``Conv2d``); one per input size.
+
+    Tap i (along either axis) reads phase ``phase[i]`` = (i - p) mod s of the image,
+    shifted by ``shift[i]`` = floor((i - p) / s) phase pixels. A run holds one channel's
+    phase of every example end to end, each as out_h rows of out_w pixels (zero past the
+    phase's own size), between ``guard`` zeros.
+    """
+
+    out_h: int
+    out_w: int
+    phase: tuple[int, ...]
+    shift: tuple[int, ...]
+    guard: int
+
+    def start(self, i: int, j: int) -> int:
+        """Where in a run the window of tap (i, j) on the first example starts."""
+        return self.guard + self.shift[i] * self.out_w + self.shift[j]
+
+
+@functools.lru_cache(maxsize=64)
+def runs_layout(h: int, w: int, kernel: int, stride: int, padding: int) -> RunsLayout | None:
+    """The runs layout of a convolution on H x W images, or None when it has none.
+
+    It exists when the output is at least ceil(H / s) by ceil(W / s) (stride 1 with
+    2p >= k - 1, stride 2 with a 3x3 kernel and p = 1 or 1x1 and p = 0, ...): then every
+    phase fits in out_h x out_w pixels and every pixel a window reads outside its phase
+    is zero padding.
+    """
+    out_h, out_w = conv_output_size(h, kernel, stride, padding), conv_output_size(w, kernel, stride, padding)
+    if out_h < -(-h // stride) or out_w < -(-w // stride):
+        return None
+    phase = tuple((i - padding) % stride for i in range(kernel))
+    shift = tuple((i - padding) // stride for i in range(kernel))
+    guard = max(-min(shift), max(shift), 0) * (out_w + 1)      # the farthest a window reaches outside
+    return RunsLayout(out_h, out_w, phase, shift, guard)
+
+
 class Conv2d(Layer):
     """2-D convolution with stride, zero padding and groups (depthwise when groups = C_in).
 
@@ -86,17 +125,23 @@ class Conv2d(Layer):
     pixel, and the convolution is one matmul per group, W (C_out/G, C_in/G * k * k) @ cols.
     Backward: dW = dout @ cols^T, and dx from W^T @ dout. Three ways to build ``cols``:
 
-    1. **Stride 1, "same" padding** (2p = k - 1: 3x3 with p = 1, 1x1, 5x5 with p = 2; all
-       of the chapter's stride-1 convolutions). Each example's channel is stored as one
-       flat run: p guard zeros, p zero rows, the H image rows, p zero rows, p guard zeros.
-       The window at kernel offset (i, j) is then a single contiguous run of H * W values
-       starting at i * W + j, so building ``cols`` is k*k long copies. Where a window
-       hangs over the left or right edge, the run has wrapped onto the neighbouring row;
-       those few entries (the first p - j or last j - p pixels of each row) are set to 0.
-       dx is dout convolved with the flipped kernel (input and output channels swapped),
-       the same "same" convolution, so it is built the same way.
-    2. **Any other stride or padding**: ``cols`` is one copy of the windows of
-       ``sliding_window_view``, and dx scatters W^T @ dout back to them (col2im).
+    1. **Runs** (when the output is at least ceil(H/s) x ceil(W/s): stride 1 with 2p >= k - 1,
+       i.e. all of the chapter's stride-1 convolutions, and its strided 3x3 (p = 1) and 1x1
+       ones). Tap (i, j) of output pixel (r, q) reads x[s*r + i - p, s*q + j - p]. Write
+       i - p = s*d + a: that is pixel (r + d, .) of the phase x[a::s, b::s], one of s*s
+       smaller images (at stride 1, the image itself). Each channel's phase of every
+       example is stored end to end as one flat run of out_w-pixel rows (``RunsLayout``);
+       the window of tap (i, j) on a chunk of examples is then a single contiguous slice
+       of it, so building ``cols`` is k*k long copies, whatever the stride. Where a window
+       hangs over an edge, the slice has wrapped onto the neighbouring row (or example);
+       those few entries (the first -d or last d rows and columns of each example) are
+       set to 0. dx: for a stride-1 "same" convolution (2p = k - 1) it is dout convolved
+       with the flipped kernel (input and output channels swapped), a "same" convolution
+       again, built the same way; otherwise each tap's block of W^T @ dout is added back
+       onto the slice it was copied from (col2im on runs).
+    2. **Windows** (any other stride and padding, e.g. a 3x3 convolution without padding):
+       ``cols`` is one copy of the windows of ``sliding_window_view``, and dx scatters
+       W^T @ dout back to them (col2im).
     3. **Tiny images** (H * W <= 2 k*k, groups = 1, e.g. the 4x4 and 2x2 maps at the end of a
        small ResNet on 8x8 digits): the convolution is written down as the dense matrix of
        the linear map it is, (C_in * H * W, C_out * H' * W'), built from the weights with
@@ -109,7 +154,7 @@ class Conv2d(Layer):
       Backward rebuilds each chunk's ``cols`` from the stored input instead of keeping
       every chunk's: cheaper than reading them back from memory, and smaller. It walks the
       chunks last first, so the one forward built last is reused if no layer ran since.
-    * **No fresh work arrays**: the padded input is kept on the layer (``Layer.buffer``),
+    * **No fresh work arrays**: the stored input is kept on the layer (``Layer.buffer``),
       the chunk-sized work arrays are shared by all layers (``scratch``, ``work_matrix``),
       so they are neither page-faulted in on every call nor evicted from cache by 40
       layers' copies.
@@ -136,7 +181,7 @@ class Conv2d(Layer):
 
     @property
     def same(self) -> bool:
-        """Stride 1 with 2p = k - 1: the output has the input's size (way 1 above)."""
+        """Stride 1 with 2p = k - 1: the output has the input's size (dx by the flipped kernel)."""
         return self.stride == 1 and 2 * self.padding == self.kernel - 1
 
     def _output_size(self, h, w):
@@ -163,12 +208,12 @@ class Conv2d(Layer):
         stored = self._store_input(x, way)                 # kept for backward, in the way's layout
         weights = self.params["W"].reshape(g, o // g, -1)
         out = np.empty((n, o, out_h, out_w), dtype=x.dtype)
+        bias = self.params["b"][:, None, None] if "b" in self.params else np.zeros((), x.dtype)
         token = object()                   # marks the shared cols scratch as holding our last chunk
         for start, stop in self._chunks(n, out_h * out_w, c * k * k):
-            cols = self._im2col(way, stored, start, stop, out_h, out_w, holder=token)
-            out[start:stop] = self._grouped(weights, cols).reshape(o, stop - start, out_h, out_w).transpose(1, 0, 2, 3)
-        if "b" in self.params:
-            out += self.params["b"][:, None, None]
+            cols = self._im2col(way, stored, start, stop, (h, w), holder=token)
+            y = self._grouped(weights, cols).reshape(o, stop - start, out_h, out_w).transpose(1, 0, 2, 3)
+            np.add(y, bias, out=out[start:stop])            # back to (m, C_out, H', W'), plus the bias
         self.cache = (way, out.shape, x.shape, token)
         return out
 
@@ -179,7 +224,8 @@ class Conv2d(Layer):
         stored = self.buffers[way]
         weights = self.params["W"].reshape(g, o // g, -1)
         dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
-        if way == "same":                  # dx is dout convolved with the flipped kernel: dout as runs too
+        flip = way == "runs" and self.same     # dx is dout convolved with the flipped kernel: dout as runs too
+        if flip:
             dout_runs, flipped = self._dout_runs(dout), self._flipped_weights()
         dx = np.empty((n, c, h, w), dtype=dout.dtype)
         # last chunk first: if no other layer ran since our forward, its cols are still there
@@ -188,16 +234,18 @@ class Conv2d(Layer):
             if step == 0 and holds("cols", token):
                 cols = work_matrix("cols", c * k * k, m * out_h * out_w, dout.dtype, token)
             else:
-                cols = self._im2col(way, stored, start, stop, out_h, out_w)
+                cols = self._im2col(way, stored, start, stop, (h, w))
             dy = work_matrix("dy", o, m * out_h * out_w, dout.dtype)           # dout, channels first
             dy.reshape(o, m, -1)[...] = dout[start:stop].reshape(m, o, -1).transpose(1, 0, 2)
             dy = dy.reshape(g, o // g, -1)
             # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
             dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.transpose(0, 2, 1))
-            if way == "same":
-                dx[start:stop] = self._input_gradient_same(dout_runs, flipped, start, stop, (c, h, w))
+            if flip:
+                self._input_gradient_flipped(dout_runs, flipped, start, stop, dx[start:stop])
+            elif way == "runs":
+                self._input_gradient_runs(dy, dx[start:stop])
             else:
-                dx[start:stop] = self._input_gradient_windows(dy, start, stop, (c, h, w))
+                self._input_gradient_windows(dy, dx[start:stop])
         self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
         if "b" in self.params:
             self.grads["b"] += channel_sum(dout)
@@ -206,52 +254,113 @@ class Conv2d(Layer):
     def _store_input(self, x, way):
         """x in the layout the way's im2col reads, kept on the layer; its zero border is never written."""
         n, c, h, w = x.shape
-        p = self.padding
-        if way == "same":
-            return self._runs(x, self.buffer(way, (c, n, (h + 2 * p) * w + 2 * p), x.dtype))
+        p, s = self.padding, self.stride
+        if way == "runs":
+            layout = self._layout(h, w)
+            runs = self.buffer(way, (c, s * s, 2 * layout.guard + n * layout.out_h * layout.out_w), x.dtype)
+            return self._to_runs(x, runs, layout)
         padded = self.buffer(way, (n, c, h + 2 * p, w + 2 * p), x.dtype)
         padded[:, :, p : p + h, p : p + w] = x
         return padded
 
-    def _im2col(self, way, stored, start, stop, out_h, out_w, holder=None):
-        if way == "same":
-            return self._im2col_same(stored, start, stop, out_h, out_w, holder=holder)
-        return self._im2col_windows(stored, start, stop, out_h, out_w, holder)
+    def _im2col(self, way, stored, start, stop, size, holder=None):
+        if way == "runs":
+            return self._im2col_runs(stored, start, stop, self._layout(*size), holder=holder)
+        return self._im2col_windows(stored, start, stop, *self._output_size(*size), holder)
 
-    # ---- way 1: stride 1, "same" padding, on flat runs
-    def _runs(self, images, runs):
-        """Store images (N, C, H, W) into ``runs`` (C, N, p + (H + 2p) * W + p), channel first.
+    def _input_columns_gradient(self, dy, columns):
+        """W^T @ dy, (C_in * k * k, columns), in shared scratch: the gradient of cols."""
+        g, o = self.groups, self.out_channels
+        weights = self.params["W"].reshape(g, o // g, -1)
+        dcols = work_matrix("dcols", weights.shape[2] * g, columns, dy.dtype)
+        np.matmul(weights.transpose(0, 2, 1), dy, out=dcols.reshape(g, -1, columns))
+        return dcols
 
-        Only the image rows are written: the guards and the zero rows stay as they are (0).
+    # ---- way 1: runs (every phase of the image as flat rows)
+    def _layout(self, h, w):
+        return runs_layout(h, w, self.kernel, self.stride, self.padding)
+
+    def _to_runs(self, images, runs, layout):
+        """Store images (N, C, H, W) into ``runs`` (C, s*s, guard + N * H' * W' + guard): phase
+        (a, b) = images[..., a::s, b::s] of each example as out_h rows of out_w pixels. Only the
+        phases' pixels are written: the guards and the pixels past a phase stay as they are (0).
         """
-        n, c, h, w = images.shape
-        first = self.padding * (w + 1)                             # p guard zeros, p zero rows
-        runs[:, :, first : first + h * w] = images.reshape(n, c, h * w).transpose(1, 0, 2)
+        s, n = self.stride, images.shape[0]
+        grid = self._grid(runs, n, layout)
+        channels_first = images.transpose(1, 0, 2, 3)
+        for a in range(s):
+            for b in range(s):
+                phase = channels_first[:, :, a::s, b::s]
+                grid[:, a * s + b, :, : phase.shape[2], : phase.shape[3]] = phase
         return runs
 
-    def _im2col_same(self, runs, start, stop, h, w, name="cols", holder=None):
-        """cols (C * k * k, m * H * W) of examples start:stop: window (i, j) = runs[..., i*W + j :][: H*W]."""
-        c, k, p, m = runs.shape[0], self.kernel, self.padding, stop - start
-        cols = work_matrix(name, c * k * k, m * h * w, runs.dtype, holder)
-        taps = cols.reshape(c, k, k, m, h * w)
-        for i in range(k):                                    # k*k contiguous runs, no pixel loops
+    def _from_runs(self, runs, images, layout):
+        """The inverse of ``_to_runs``: fill images (m, C, H, W) from runs (C, s*s, ...)."""
+        s, m = self.stride, images.shape[0]
+        grid = self._grid(runs, m, layout)
+        channels_first = images.transpose(1, 0, 2, 3)
+        for a in range(s):
+            for b in range(s):
+                phase = channels_first[:, :, a::s, b::s]
+                phase[...] = grid[:, a * s + b, :, : phase.shape[2], : phase.shape[3]]
+
+    @staticmethod
+    def _grid(runs, n, layout):
+        """The pixels of runs (C, s*s, ...) as (C, s*s, N, out_h, out_w): the guards left out."""
+        length = n * layout.out_h * layout.out_w
+        return runs[..., layout.guard : layout.guard + length].reshape(*runs.shape[:2], n, layout.out_h, -1)
+
+    def _im2col_runs(self, runs, start, stop, layout, name="cols", holder=None):
+        """cols (C * k * k, m * H' * W') of examples start:stop: tap (i, j) is one slice of its phase's run."""
+        c, k, s, m = runs.shape[0], self.kernel, self.stride, stop - start
+        length = m * layout.out_h * layout.out_w
+        cols = work_matrix(name, c * k * k, length, runs.dtype, holder)
+        taps = cols.reshape(c, k, k, length)
+        for i in range(k):                                    # k*k long copies, no pixel loops
             for j in range(k):
-                taps[:, i, j] = runs[:, start:stop, i * w + j : i * w + j + h * w]
-        pixels = cols.reshape(c, k, k, m, h, w)
-        for j in range(p):                                    # windows over the left and right edges
-            pixels[:, :, j, :, :, : p - j] = 0                # read the previous row's last pixels,
-            pixels[:, :, k - 1 - j, :, :, w - p + j :] = 0    # or the next row's first: padding, 0
+                first = layout.start(i, j) + start * layout.out_h * layout.out_w
+                taps[:, i, j] = runs[:, layout.phase[i] * s + layout.phase[j], first : first + length]
+        self._clear_wrapped(cols, layout, m)
         return cols
 
+    def _clear_wrapped(self, cols, layout, m):
+        """Zero the entries of windows that ran over an edge: past the left or right edge
+        they read the previous row's last pixels or the next row's first, past the top or
+        bottom the previous or next example's (or the guard). There the image has zero padding."""
+        k, h, w = self.kernel, layout.out_h, layout.out_w
+        pixels = cols.reshape(-1, k, k, m, h, w)
+        for i, d in enumerate(layout.shift):
+            if d < 0:
+                pixels[:, i, :, :, : min(h, -d)] = 0                     # top rows of tap row i
+                pixels[:, :, i, :, :, : min(w, -d)] = 0                  # left columns of tap column i
+            elif d > 0:
+                pixels[:, i, :, :, max(0, h - d) :] = 0
+                pixels[:, :, i, :, :, max(0, w - d) :] = 0
+
+    def _input_gradient_runs(self, dy, dx):
+        """dx (m, C_in, H, W) of one chunk by col2im on runs: each tap's block of W^T @ dy is
+        added onto the slice of the run its window was copied from."""
+        (m, c, h, w), k, s = dx.shape, self.kernel, self.stride
+        layout = self._layout(h, w)
+        length = m * layout.out_h * layout.out_w
+        dcols = self._input_columns_gradient(dy, length)
+        self._clear_wrapped(dcols, layout, m)              # entries the forward set to 0 pass no gradient
+        taps = dcols.reshape(c, k, k, length)
+        druns = scratch("druns", (c, s * s, 2 * layout.guard + length), dy.dtype)
+        druns[...] = 0
+        for i in range(k):
+            for j in range(k):
+                first = layout.start(i, j)
+                druns[:, layout.phase[i] * s + layout.phase[j], first : first + length] += taps[:, i, j]
+        self._from_runs(druns, dx, layout)
+
     def _dout_runs(self, dout):
-        """dout (N, C_out, H, W) as runs, in shared scratch (so its guards and zero rows are cleared here)."""
+        """dout (N, C_out, H, W) as runs, in shared scratch. (Its guards are not cleared: only
+        windows that wrapped read them, and those entries are set to 0.)"""
         n, o, h, w = dout.shape
-        p = self.padding
-        runs = scratch("dout_runs", (o, n, (h + 2 * p) * w + 2 * p), dout.dtype)
-        first = p * (w + 1)
-        runs[:, :, :first] = 0
-        runs[:, :, first + h * w :] = 0
-        return self._runs(dout, runs)
+        layout = self._layout(h, w)
+        runs = scratch("dout_runs", (o, 1, 2 * layout.guard + n * h * w), dout.dtype)
+        return self._to_runs(dout, runs, layout)
 
     def _flipped_weights(self):
         """The kernel turned 180 degrees, input and output channels swapped: (G, C_in/G, C_out/G * k * k)."""
@@ -259,12 +368,13 @@ class Conv2d(Layer):
         flipped = self.params["W"].reshape(g, o // g, c // g, k, k)[..., ::-1, ::-1]
         return flipped.transpose(0, 2, 1, 3, 4).reshape(g, c // g, -1)
 
-    def _input_gradient_same(self, dout_runs, flipped, start, stop, shape):
-        """dx of examples start:stop, (m, C_in, H, W): dout convolved with the flipped kernel, itself
-        a stride-1 "same" convolution (from C_out to C_in channels), so built by the same im2col."""
-        (c, h, w), m = shape, stop - start
-        dout_cols = self._im2col_same(dout_runs, start, stop, h, w, name="dout_cols")
-        return self._grouped(flipped, dout_cols).reshape(c, m, h, w).transpose(1, 0, 2, 3)
+    def _input_gradient_flipped(self, dout_runs, flipped, start, stop, dx):
+        """dx (m, C_in, H, W) of examples start:stop, for a stride-1 "same" convolution: dout
+        convolved with the flipped kernel, itself a "same" convolution (from C_out to C_in
+        channels), so built by the same im2col."""
+        m, c, h, w = dx.shape
+        dout_cols = self._im2col_runs(dout_runs, start, stop, self._layout(h, w), name="dout_cols")
+        dx[...] = self._grouped(flipped, dout_cols).reshape(c, m, h, w).transpose(1, 0, 2, 3)
 
     # ---- way 2: any stride and padding, on sliding windows
     def _im2col_windows(self, padded, start, stop, out_h, out_w, holder=None):
@@ -275,15 +385,13 @@ class Conv2d(Layer):
             padded[start:stop], k, self.stride, out_h, out_w).transpose(1, 4, 5, 0, 2, 3)
         return cols
 
-    def _input_gradient_windows(self, dy, start, stop, shape):
-        """dx of examples start:stop, (m, C_in, H, W), by col2im: scatter W^T @ dy back to the windows."""
-        (c, h, w), k, p, g, o = shape, self.kernel, self.padding, self.groups, self.out_channels
-        m, (out_h, out_w) = stop - start, self._output_size(h, w)
-        weights = self.params["W"].reshape(g, o // g, -1)
-        dcols = work_matrix("dcols", c * k * k, m * out_h * out_w, dy.dtype)
-        np.matmul(weights.transpose(0, 2, 1), dy, out=dcols.reshape(g, -1, dcols.shape[1]))
+    def _input_gradient_windows(self, dy, dx):
+        """dx (m, C_in, H, W) of one chunk by col2im: scatter W^T @ dy back to the windows."""
+        (m, c, h, w), k, p = dx.shape, self.kernel, self.padding
+        out_h, out_w = self._output_size(h, w)
+        dcols = self._input_columns_gradient(dy, m * out_h * out_w)
         dwindows = dcols.reshape(c, k, k, m, out_h, out_w).transpose(3, 0, 4, 5, 1, 2)   # (m, C, H', W', k, k)
-        return unpad(scatter_windows(dwindows, (m, c, h + 2 * p, w + 2 * p), self.stride), p)
+        dx[...] = unpad(scatter_windows(dwindows, (m, c, h + 2 * p, w + 2 * p), self.stride), p)
 
     # ---- way 3: tiny images, the convolution's own dense matrix
     def _forward_dense(self, x):
@@ -320,7 +428,7 @@ class Conv2d(Layer):
         _, _, h, w = x.shape
         if self.groups == 1 and h * w <= 2 * self.kernel ** 2:
             return self._forward_dense(x)
-        return self._forward_im2col(x, "same" if self.same else "windows")
+        return self._forward_im2col(x, "windows" if self._layout(h, w) is None else "runs")
 
     def backward(self, dout):
         self._check_dout(dout)
