@@ -15,11 +15,24 @@ For each shape it times, in one process and interleaved (best of ``--repeats``):
 
 and prints the time ratio numpy/torch and the fraction of matmul throughput the layer
 reaches (matmul time / layer time), and for scale the same fraction for PyTorch's layer.
+
+Two things about the machine change these numbers a lot, so the header reports them:
+
+* which OpenBLAS kernels NumPy runs (``OPENBLAS_CORETYPE`` can force older ones);
+* glibc's malloc. All three contenders allocate their multi-megabyte outputs afresh on
+  every call; whether malloc recycles heap memory or maps fresh pages (one page fault per
+  4 KiB) depends on what ran before (its threshold moves), which moved the strided 32x32
+  layer between 5.3 and 7.1 ms and the 32x32 matmuls between 13 and 16 ms. So the script
+  asks malloc (``mallopt``) to serve blocks up to 64 MiB from the heap, for everyone alike;
+  ``--default-malloc`` leaves it as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import glob
+import os
 import platform
 import time
 
@@ -39,6 +52,28 @@ SHAPES = [
     (64, 16, 32, 3, 2, 4),
     (64, 32, 32, 3, 1, 2),
 ]
+
+
+def openblas_kernels() -> str:
+    """The CPU kernels NumPy's OpenBLAS chose (or was told to use), e.g. 'SkylakeX' or 'Haswell'."""
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
+    for lib in libs:
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
+            get = getattr(ctypes.CDLL(lib), name, None)
+            if get is not None:
+                get.restype = ctypes.c_char_p
+                return get().decode()
+    return "unknown"
+
+
+def heap_malloc(limit: int = 64 << 20) -> bool:
+    """Ask glibc to serve blocks up to ``limit`` bytes from the heap and to keep it (no fresh pages)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3                 # from glibc's malloc.h
+    return libc.mallopt(m_mmap_threshold, limit) == 1 and libc.mallopt(m_trim_threshold, 4 * limit) == 1
 
 
 def best_of(fn, repeats: int) -> float:
@@ -93,11 +128,16 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--default-malloc", action="store_true", help="leave glibc's malloc thresholds alone")
     args = parser.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
+    malloc = "default" if args.default_malloc or not heap_malloc() else "heap up to 64 MiB"
+    forced = os.environ.get("OPENBLAS_CORETYPE")
     print(f"numpy {np.__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"torch threads {torch.get_num_threads()}")
+    print(f"OpenBLAS kernels: {openblas_kernels()}" + (f" (forced by OPENBLAS_CORETYPE={forced})" if forced else "")
+          + f"; malloc: {malloc}")
     print(f"{'shape (N, Cin->Cout, k/s, HxW)':<32}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}"
           f"{'matmul ms':>11}{'of matmul':>11}{'torch of matmul':>17}")
     for shape in SHAPES:
