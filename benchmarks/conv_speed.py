@@ -22,7 +22,7 @@ Two things about the machine change these numbers a lot, so the header reports t
 * glibc's malloc. All three contenders allocate their multi-megabyte outputs afresh on
   every call; whether malloc recycles heap memory or maps fresh pages (one page fault per
   4 KiB) depends on what ran before (its threshold moves), which moved the strided 32x32
-  layer between 5.3 and 7.1 ms and the 32x32 matmuls between 13 and 16 ms. So the script
+  layer between 5.3 and 7.3 ms and the 32x32 matmuls between 13 and 16 ms. So the script
   asks malloc (``mallopt``) to serve blocks up to 64 MiB from the heap, for everyone alike;
   ``--default-malloc`` leaves it as it is.
 """
