@@ -252,7 +252,8 @@ class Conv2d(Layer):
         return dx
 
     def _store_input(self, x, way):
-        """x in the layout the way's im2col reads, kept on the layer; its zero border is never written."""
+        """x in the layout the way's im2col reads, kept on the layer; what it reads as zero padding
+        (the padded border, or the pixels past a phase) is never written."""
         n, c, h, w = x.shape
         p, s = self.padding, self.stride
         if way == "runs":
@@ -280,35 +281,30 @@ class Conv2d(Layer):
     def _layout(self, h, w):
         return runs_layout(h, w, self.kernel, self.stride, self.padding)
 
-    def _to_runs(self, images, runs, layout):
-        """Store images (N, C, H, W) into ``runs`` (C, s*s, guard + N * H' * W' + guard): phase
-        (a, b) = images[..., a::s, b::s] of each example as out_h rows of out_w pixels. Only the
-        phases' pixels are written: the guards and the pixels past a phase stay as they are (0).
-        """
+    def _phases(self, images, runs, layout):
+        """For each of the s*s phases (a, b): images[..., a::s, b::s] as (C, N, ., .), and where
+        runs (C, s*s, guard + N * H' * W' + guard) keeps the same pixels (each example's block
+        of out_h rows of out_w pixels, of which the phase fills the top left)."""
         s, n = self.stride, images.shape[0]
-        grid = self._grid(runs, n, layout)
+        length = n * layout.out_h * layout.out_w
+        grid = runs[..., layout.guard : layout.guard + length].reshape(*runs.shape[:2], n, layout.out_h, -1)
         channels_first = images.transpose(1, 0, 2, 3)
         for a in range(s):
             for b in range(s):
                 phase = channels_first[:, :, a::s, b::s]
-                grid[:, a * s + b, :, : phase.shape[2], : phase.shape[3]] = phase
+                yield phase, grid[:, a * s + b, :, : phase.shape[2], : phase.shape[3]]
+
+    def _to_runs(self, images, runs, layout):
+        """Store images (N, C, H, W) into runs. Only the phases' pixels are written: the guards
+        and the pixels past a phase stay as they are (0 in a fresh ``Layer.buffer``)."""
+        for phase, stored in self._phases(images, runs, layout):
+            stored[...] = phase
         return runs
 
     def _from_runs(self, runs, images, layout):
-        """The inverse of ``_to_runs``: fill images (m, C, H, W) from runs (C, s*s, ...)."""
-        s, m = self.stride, images.shape[0]
-        grid = self._grid(runs, m, layout)
-        channels_first = images.transpose(1, 0, 2, 3)
-        for a in range(s):
-            for b in range(s):
-                phase = channels_first[:, :, a::s, b::s]
-                phase[...] = grid[:, a * s + b, :, : phase.shape[2], : phase.shape[3]]
-
-    @staticmethod
-    def _grid(runs, n, layout):
-        """The pixels of runs (C, s*s, ...) as (C, s*s, N, out_h, out_w): the guards left out."""
-        length = n * layout.out_h * layout.out_w
-        return runs[..., layout.guard : layout.guard + length].reshape(*runs.shape[:2], n, layout.out_h, -1)
+        """The inverse of ``_to_runs``: fill images (m, C, H, W) from runs."""
+        for phase, stored in self._phases(images, runs, layout):
+            phase[...] = stored
 
     def _im2col_runs(self, runs, start, stop, layout, name="cols", holder=None):
         """cols (C * k * k, m * H' * W') of examples start:stop: tap (i, j) is one slice of its phase's run."""
@@ -334,8 +330,8 @@ class Conv2d(Layer):
                 pixels[:, i, :, :, : min(h, -d)] = 0                     # top rows of tap row i
                 pixels[:, :, i, :, :, : min(w, -d)] = 0                  # left columns of tap column i
             elif d > 0:
-                pixels[:, i, :, :, max(0, h - d) :] = 0
-                pixels[:, :, i, :, :, max(0, w - d) :] = 0
+                pixels[:, i, :, :, max(0, h - d) :] = 0                  # bottom rows
+                pixels[:, :, i, :, :, max(0, w - d) :] = 0               # right columns
 
     def _input_gradient_runs(self, dy, dx):
         """dx (m, C_in, H, W) of one chunk by col2im on runs: each tap's block of W^T @ dy is
