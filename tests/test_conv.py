@@ -11,9 +11,9 @@ from convnets.conv import Conv2d
 from gradcheck import check_layer, rand
 
 # (kernel, stride, padding, groups) on 8 x 7 images. Runs: stride-1 "same" ones (2p = k - 1:
-# 3x3, 1x1, 5x5, grouped; dx by the flipped kernel), stride 1 with more padding, an even
-# kernel, strided 3x3 with p = 1, 1x1 with p = 0, 5x5 at stride 3 (dx by col2im on runs).
-# Windows: no padding (3x3 at stride 1, grouped 3x3 and 2x2 at stride 2).
+# 3x3, 1x1, 5x5, grouped), stride 1 with more padding, an even kernel, strided 3x3 with
+# p = 1, 1x1 with p = 0, 5x5 at stride 3. Windows: no padding (3x3 at stride 1, grouped 3x3
+# and 2x2 at stride 2).
 CONV_CASES = [(3, 1, 1, 1), (1, 1, 0, 1), (5, 1, 2, 1), (3, 1, 1, 4), (3, 1, 1, 2),
               (3, 1, 2, 1), (1, 1, 1, 1), (2, 1, 1, 1), (3, 2, 1, 1), (1, 2, 0, 1), (5, 3, 2, 2),
               (3, 1, 0, 1), (3, 2, 0, 2), (2, 2, 0, 1)]
@@ -38,7 +38,7 @@ def test_conv_gradients(kernel, stride, padding, groups):
 @pytest.mark.parametrize("stride, padding", [(1, 1), (2, 1), (1, 0)])
 def test_conv_in_chunks_gradients(stride, padding):
     """A batch of 3 in chunks of 2 and 1 examples (the chunking that keeps cols in cache),
-    on runs with dx by the flipped kernel, on runs with col2im, and on windows."""
+    on runs at stride 1 and 2, and on windows."""
     conv = Conv2d(4, 8, 3, stride, padding, rng=np.random.default_rng(0), dtype=np.float64)
     out_h, out_w = conv._output_size(6, 5)
     conv.CHUNK_BYTES = 2 * out_h * out_w * (4 * 3 * 3) * 8          # two examples' cols, float64

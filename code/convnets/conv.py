@@ -4,8 +4,7 @@ A convolution is a matrix product in disguise. im2col (as in Caffe) lays the k*k
 copies of the padded input out as one matrix ``cols`` of shape (C_in * k * k, columns),
 one column per output pixel; the layer is then W (C_out, C_in * k * k) @ cols, and its
 backward pass is two more products: dW = dout @ cols^T, and dx = the adjoint of im2col
-applied to W^T @ dout (or, for a stride-1 "same" convolution, dout convolved with the
-flipped kernel). ``tests/test_conv.py`` checks all of it against plain loops and finite
+applied to W^T @ dout (col2im). ``tests/test_conv.py`` checks all of it against plain loops and finite
 differences; ``benchmarks/conv_speed.py`` times it against PyTorch.
 """
 
@@ -135,10 +134,8 @@ class Conv2d(Layer):
        of it, so building ``cols`` is k*k long copies, whatever the stride. Where a window
        hangs over an edge, the slice has wrapped onto the neighbouring row (or example);
        those few entries (the first -d or last d rows and columns of each example) are
-       set to 0. dx: for a stride-1 "same" convolution (2p = k - 1) it is dout convolved
-       with the flipped kernel (input and output channels swapped), a "same" convolution
-       again, built the same way; otherwise each tap's block of W^T @ dout is added back
-       onto the slice it was copied from (col2im on runs).
+       set to 0. dx is the adjoint of that copy (col2im): each tap's block of W^T @ dout
+       is added back onto the slice it was copied from.
     2. **Windows** (any other stride and padding, e.g. a 3x3 convolution without padding):
        ``cols`` is one copy of the windows of ``sliding_window_view``, and dx scatters
        W^T @ dout back to them (col2im).
@@ -178,11 +175,6 @@ class Conv2d(Layer):
             )
         self._init_weight((out_channels, in_channels // groups, kernel, kernel),
                           in_channels // groups * kernel * kernel, bias, rng, gain, dtype)
-
-    @property
-    def same(self) -> bool:
-        """Stride 1 with 2p = k - 1: the output has the input's size (dx by the flipped kernel)."""
-        return self.stride == 1 and 2 * self.padding == self.kernel - 1
 
     def _output_size(self, h, w):
         k, s, p = self.kernel, self.stride, self.padding
@@ -224,9 +216,6 @@ class Conv2d(Layer):
         stored = self.buffers[way]
         weights = self.params["W"].reshape(g, o // g, -1)
         dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
-        flip = way == "runs" and self.same     # dx is dout convolved with the flipped kernel: dout as runs too
-        if flip:
-            dout_runs, flipped = self._dout_runs(dout), self._flipped_weights()
         dx = np.empty((n, c, h, w), dtype=dout.dtype)
         # last chunk first: if no other layer ran since our forward, its cols are still there
         for step, (start, stop) in enumerate(reversed(self._chunks(n, out_h * out_w, c * k * k))):
@@ -240,9 +229,7 @@ class Conv2d(Layer):
             dy = dy.reshape(g, o // g, -1)
             # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
             dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.transpose(0, 2, 1))
-            if flip:
-                self._input_gradient_flipped(dout_runs, flipped, start, stop, dx[start:stop])
-            elif way == "runs":
+            if way == "runs":
                 self._input_gradient_runs(dy, dx[start:stop])
             else:
                 self._input_gradient_windows(dy, dx[start:stop])
@@ -349,28 +336,6 @@ class Conv2d(Layer):
                 first = layout.start(i, j)
                 druns[:, layout.phase[i] * s + layout.phase[j], first : first + length] += taps[:, i, j]
         self._from_runs(druns, dx, layout)
-
-    def _dout_runs(self, dout):
-        """dout (N, C_out, H, W) as runs, in shared scratch. (Its guards are not cleared: only
-        windows that wrapped read them, and those entries are set to 0.)"""
-        n, o, h, w = dout.shape
-        layout = self._layout(h, w)
-        runs = scratch("dout_runs", (o, 1, 2 * layout.guard + n * h * w), dout.dtype)
-        return self._to_runs(dout, runs, layout)
-
-    def _flipped_weights(self):
-        """The kernel turned 180 degrees, input and output channels swapped: (G, C_in/G, C_out/G * k * k)."""
-        g, o, c, k = self.groups, self.out_channels, self.in_channels, self.kernel
-        flipped = self.params["W"].reshape(g, o // g, c // g, k, k)[..., ::-1, ::-1]
-        return flipped.transpose(0, 2, 1, 3, 4).reshape(g, c // g, -1)
-
-    def _input_gradient_flipped(self, dout_runs, flipped, start, stop, dx):
-        """dx (m, C_in, H, W) of examples start:stop, for a stride-1 "same" convolution: dout
-        convolved with the flipped kernel, itself a "same" convolution (from C_out to C_in
-        channels), so built by the same im2col."""
-        m, c, h, w = dx.shape
-        dout_cols = self._im2col_runs(dout_runs, start, stop, self._layout(h, w), name="dout_cols")
-        dx[...] = self._grouped(flipped, dout_cols).reshape(c, m, h, w).transpose(1, 0, 2, 3)
 
     # ---- way 2: any stride and padding, on sliding windows
     def _im2col_windows(self, padded, start, stop, out_h, out_w, holder=None):
