@@ -157,7 +157,7 @@ class Conv2d(Layer):
       layers' copies.
     """
 
-    CHUNK_BYTES = 2 ** 21
+    CHUNK_BYTES = 3 * 2 ** 20      # 1 to 8 MiB tried (benchmarks/RESULTS.md): 3 best or within noise
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1,
                  padding: int = 0, groups: int = 1, bias: bool = True, *,
