@@ -147,7 +147,8 @@ class Conv2d(Layer):
     What else makes it fast (timings in benchmarks/RESULTS.md):
 
     * **Chunks.** The batch goes through a few examples at a time, so that one chunk's
-      ``cols`` (about ``CHUNK_BYTES``) is still in the CPU cache when the matmul reads it.
+      ``cols`` (about ``CHUNK_BYTES``) is still in the CPU cache when the matmul reads it,
+      and the chunk's part of the stored input when im2col reads it.
       Backward rebuilds each chunk's ``cols`` from the stored input instead of keeping
       every chunk's: cheaper than reading them back from memory, and smaller. It walks the
       chunks last first, so the one forward built last is reused if no layer ran since.
@@ -197,12 +198,13 @@ class Conv2d(Layer):
         n, c, h, w = x.shape
         k, g, o = self.kernel, self.groups, self.out_channels
         out_h, out_w = self._output_size(h, w)
-        stored = self._store_input(x, way)                 # kept for backward, in the way's layout
+        stored = self._kept_input(x.shape, way, x.dtype)   # x in the way's layout, kept for backward
         weights = self.params["W"].reshape(g, o // g, -1)
         out = np.empty((n, o, out_h, out_w), dtype=x.dtype)
         bias = self.params["b"][:, None, None] if "b" in self.params else np.zeros((), x.dtype)
         token = object()                   # marks the shared cols scratch as holding our last chunk
         for start, stop in self._chunks(n, out_h * out_w, c * k * k):
+            self._store(x[start:stop], stored, start, way)     # just before its im2col reads it from cache
             cols = self._im2col(way, stored, start, stop, (h, w), holder=token)
             y = self._grouped(weights, cols).reshape(o, stop - start, out_h, out_w).transpose(1, 0, 2, 3)
             np.add(y, bias, out=out[start:stop])            # back to (m, C_out, H', W'), plus the bias
@@ -238,18 +240,24 @@ class Conv2d(Layer):
             self.grads["b"] += channel_sum(dout)
         return dx
 
-    def _store_input(self, x, way):
-        """x in the layout the way's im2col reads, kept on the layer; what it reads as zero padding
-        (the padded border, or the pixels past a phase) is never written."""
-        n, c, h, w = x.shape
+    def _kept_input(self, shape, way, dtype):
+        """The layer's buffer for its input in the way's layout: the runs, or the padded batch.
+        What the way reads as zero padding (the pixels past a phase, the padded border) is
+        never written, so it stays 0."""
+        n, c, h, w = shape
         p, s = self.padding, self.stride
         if way == "runs":
             layout = self._layout(h, w)
-            runs = self.buffer(way, (c, s * s, 2 * layout.guard + n * layout.out_h * layout.out_w), x.dtype)
-            return self._to_runs(x, runs, layout)
-        padded = self.buffer(way, (n, c, h + 2 * p, w + 2 * p), x.dtype)
-        padded[:, :, p : p + h, p : p + w] = x
-        return padded
+            return self.buffer(way, (c, s * s, 2 * layout.guard + n * layout.out_h * layout.out_w), dtype)
+        return self.buffer(way, (n, c, h + 2 * p, w + 2 * p), dtype)
+
+    def _store(self, images, stored, first, way):
+        """Write examples first:first + m of the input, images (m, C, H, W), into the kept buffer."""
+        if way == "runs":
+            self._to_runs(images, stored, self._layout(*images.shape[2:]), first)
+        else:
+            p, (m, _, h, w) = self.padding, images.shape
+            stored[first : first + m, :, p : p + h, p : p + w] = images
 
     def _im2col(self, way, stored, start, stop, size, holder=None):
         if way == "runs":
@@ -268,25 +276,24 @@ class Conv2d(Layer):
     def _layout(self, h, w):
         return runs_layout(h, w, self.kernel, self.stride, self.padding)
 
-    def _phases(self, images, runs, layout):
-        """For each of the s*s phases (a, b): images[..., a::s, b::s] as (C, N, ., .), and where
-        runs (C, s*s, guard + N * H' * W' + guard) keeps the same pixels (each example's block
-        of out_h rows of out_w pixels, of which the phase fills the top left)."""
-        s, n = self.stride, images.shape[0]
-        length = n * layout.out_h * layout.out_w
-        grid = runs[..., layout.guard : layout.guard + length].reshape(*runs.shape[:2], n, layout.out_h, -1)
+    def _phases(self, images, runs, layout, first=0):
+        """For each of the s*s phases (a, b): images[..., a::s, b::s] as (C, m, ., .), and where
+        runs (C, s*s, guard + N * H' * W' + guard) keeps the same pixels of examples
+        first:first + m (each example's block of out_h rows of out_w pixels, of which the
+        phase fills the top left)."""
+        s, m, block = self.stride, images.shape[0], layout.out_h * layout.out_w
+        start = layout.guard + first * block
+        grid = runs[..., start : start + m * block].reshape(*runs.shape[:2], m, layout.out_h, -1)
         channels_first = images.transpose(1, 0, 2, 3)
         for a in range(s):
             for b in range(s):
                 phase = channels_first[:, :, a::s, b::s]
                 yield phase, grid[:, a * s + b, :, : phase.shape[2], : phase.shape[3]]
 
-    def _to_runs(self, images, runs, layout):
-        """Store images (N, C, H, W) into runs. Only the phases' pixels are written: the guards
-        and the pixels past a phase stay as they are (0 in a fresh ``Layer.buffer``)."""
-        for phase, stored in self._phases(images, runs, layout):
+    def _to_runs(self, images, runs, layout, first=0):
+        """Store images (m, C, H, W) into runs as examples first:first + m."""
+        for phase, stored in self._phases(images, runs, layout, first):
             stored[...] = phase
-        return runs
 
     def _from_runs(self, runs, images, layout):
         """The inverse of ``_to_runs``: fill images (m, C, H, W) from runs."""
