@@ -300,11 +300,11 @@ class Conv2d(Layer):
         for phase, stored in self._phases(images, runs, layout):
             phase[...] = stored
 
-    def _im2col_runs(self, runs, start, stop, layout, name="cols", holder=None):
+    def _im2col_runs(self, runs, start, stop, layout, holder=None):
         """cols (C * k * k, m * H' * W') of examples start:stop: tap (i, j) is one slice of its phase's run."""
         c, k, s, m = runs.shape[0], self.kernel, self.stride, stop - start
         length = m * layout.out_h * layout.out_w
-        cols = work_matrix(name, c * k * k, length, runs.dtype, holder)
+        cols = work_matrix("cols", c * k * k, length, runs.dtype, holder)
         taps = cols.reshape(c, k, k, length)
         for i in range(k):                                    # k*k long copies, no pixel loops
             for j in range(k):
