@@ -6,6 +6,9 @@ per core:
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 taskset -c 0 \\
         python benchmarks/conv_speed.py
 
+(If the header says OpenBLAS's kernels were forced by ``OPENBLAS_CORETYPE``, add
+``env -u OPENBLAS_CORETYPE`` in front to let OpenBLAS pick the CPU's own.)
+
 For each shape it times, in one process and interleaved (best of ``--repeats``):
 
 * ``numpy``: ``convnets.conv.Conv2d`` forward + backward (float32);
