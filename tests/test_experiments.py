@@ -73,7 +73,8 @@ def test_digits_split_is_stratified_and_standardised():
 
 
 def test_training_reduces_loss_and_is_seeded():
-    data = tuple(a[:256] for a in digits(0.2, seed=0)[:2]) + tuple(a[:128] for a in digits(0.2, seed=0)[2:])
+    x_train, y_train, x_test, y_test = digits(0.2, seed=0)
+    data = (x_train[:256], y_train[:256], x_test[:128], y_test[:128])
     a = train(small_resnet(8, widths=(4, 8, 8)), data, epochs=3, lr=0.05, seed=1)
     b = train(small_resnet(8, widths=(4, 8, 8)), data, epochs=3, lr=0.05, seed=1)
     assert a.train_loss[-1] < a.train_loss[0]

@@ -33,7 +33,6 @@ SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = bool(os.environ.get("CI"))
 MAX_PAGE_BYTES = 2 * 1024 * 1024
-WEIGHTS: dict[str, tuple[int, int]] = {}      # page -> (transferred gzipped, uncompressed), for the report
 
 # Console messages that are not the book's fault, each with its reason.
 ALLOWED_CONSOLE = {
@@ -112,25 +111,24 @@ def transferred_bytes(page, server) -> int:
 
 
 def open_page(browser, url, *, dark=False):
-    """Load ``url``; return (page, console errors, bytes of each response body)."""
+    """Load ``url``; return (page, console errors)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light")
     page = context.new_page()
-    errors, sizes = [], []
+    errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("requestfinished", lambda r: sizes.append(r.sizes()["responseBodySize"]))
     page.goto(url, wait_until="networkidle")
     page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
     page.evaluate("() => window.MathJax ? MathJax.startup.promise : null")
     page.wait_for_load_state("networkidle")
-    return page, errors, sizes
+    return page, errors
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("name", pages())
 def test_page_in_browser(name, server, browser, axe_source):
     url = urljoin(server, name)
-    page, errors, sizes = open_page(browser, url)
+    page, errors = open_page(browser, url)
     stem = Path(name).stem
 
     # JavaScript errors
@@ -183,12 +181,11 @@ def test_page_in_browser(name, server, browser, axe_source):
 
     # Weight (as transferred with gzip) and screenshots
     total = transferred_bytes(page, server)
-    WEIGHTS[name] = (total, sum(s for s in sizes if s > 0))
     assert total <= MAX_PAGE_BYTES, f"{name}: page weighs {total / 1e6:.2f} MB"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{stem}-light.png"), full_page=True)
     page.context.close()
-    dark, dark_errors, _ = open_page(browser, url, dark=True)
+    dark, _ = open_page(browser, url, dark=True)
     dark.evaluate("() => document.documentElement.dataset.theme = 'dark'")
     assert dark.evaluate("() => document.documentElement.dataset.theme") == "dark"
     dark.screenshot(path=str(SHOTS / f"{stem}-dark.png"), full_page=True)

@@ -250,16 +250,18 @@ def residual_euler(depths=(2, 4, 8, 16, 32, 64, 128), *, horizon: float = 3.0, d
 def input_jacobian(layer, x: np.ndarray, example: int = 0) -> np.ndarray:
     """d y[example] / d x[example] of a built layer or network on a batch x (N, F): (F_out, F).
 
-    Row j is the backward pass of the unit vector e_j at output ``example``. The whole batch
-    is pushed forward each time, because batch norm couples the examples (their statistics
-    stay those of the batch); only that one example's gradient is read.
+    One forward pass of the whole batch, then row j is the backward pass of the unit vector
+    e_j at output ``example`` (backward reads the forward caches and leaves them as they
+    are). With batch norm this is the true Jacobian, statistics included: the backward pass
+    goes through the batch's mean and variance, which depend on x[example] too.
     """
     array("x", x, ndim=2)
     if not isinstance(example, int | np.integer) or not 0 <= example < x.shape[0]:
         raise ValueError(f"example must be an index into the batch of {x.shape[0]}, got {example!r}")
+    y = layer.forward(x)
     rows = []
-    for j in range(layer.forward(x).shape[1]):
-        dout = np.zeros_like(layer.forward(x))
+    for j in range(y.shape[1]):
+        dout = np.zeros_like(y)
         dout[example, j] = 1.0
         rows.append(layer.backward(dout)[example])
     return np.array(rows)
