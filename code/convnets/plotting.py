@@ -1,14 +1,27 @@
-"""Figures for the chapter. Every function returns a matplotlib ``Figure`` and shows nothing.
+"""Figures for the chapter. Every function returns a :class:`PageFigure` and shows nothing.
 
-Style: the Okabe-Ito colour-blind-safe palette, markers as well as colours so
-that no distinction rests on colour alone, and an opaque white background so
-that the figures read in the site's dark mode too.
+A page displays a figure by leaving it as the last expression of a cell: the figure
+renders itself as a PNG with twice the pixels of its size (sharp on high-density
+screens), so the same cell shows it in JupyterLab, on the site and in the downloaded
+notebook. No pyplot state is used, so nothing is displayed twice or left open.
+
+Style: the Okabe-Ito colour-blind-safe palette, markers as well as colours so that no
+distinction rests on colour alone, an opaque white background so that the figures read
+in the site's dark mode too, and sizes chosen for the page: figures at most 6.4 inches
+wide (640 px, narrower than the site's text column, so never scaled down on a desktop)
+with text of at least 10 points, which renders at 0.87 times the body text or more;
+multi-panel figures are stacked, not put side by side, so that a phone shrinks them less.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import functools
+import io
+import struct
+
+import matplotlib as mpl
 import numpy as np
+from matplotlib.figure import Figure
 
 # Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
@@ -20,14 +33,53 @@ FAMILY_COLOURS = {"AlexNet": OKABE_ITO["black"], "VGG": OKABE_ITO["orange"], "Go
                   "EfficientNet": OKABE_ITO["vermillion"]}
 
 
-def figure(ncols: int = 1, nrows: int = 1, *, width: float = 7.0, height: float = 3.2, **kwargs):
-    """A white-backed figure sized for the page (about 700 px wide at 100 dpi)."""
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained", **kwargs)
-    fig.patch.set_facecolor("white")
-    fig.patch.set_alpha(1.0)
+MAX_WIDTH = 6.4           # inches: 640 px at the figures' 100 dpi, inside the site's text column
+STYLE = {"font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11, "xtick.labelsize": 10,
+         "ytick.labelsize": 10, "legend.fontsize": 10, "figure.dpi": 100, "savefig.dpi": 100,
+         "figure.facecolor": "white", "savefig.facecolor": "white", "axes.grid": False,
+         "svg.hashsalt": "ch316", "path.simplify": True}
+
+
+class PageFigure(Figure):
+    """A figure that shows itself in a notebook: a PNG of twice its pixels, displayed at its size.
+
+    ``alt`` is its text alternative: the site uses it as the image's alt text (unless the
+    cell's metadata gives one), so a page can state measured numbers in it.
+    """
+
+    alt: str = ""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=2 * self.dpi, bbox_inches="tight", metadata={"Software": None})
+        png = buffer.getvalue()
+        width, height = struct.unpack(">II", png[16:24])
+        metadata = {"width": width // 2, "height": height // 2}
+        if self.alt:
+            metadata["alt"] = self.alt
+        return png, metadata
+
+
+def styled(make):
+    """Draw the figure of ``make`` with the chapter's style (fonts, sizes, background)."""
+    @functools.wraps(make)
+    def draw(*args, **kwargs):
+        with mpl.rc_context(STYLE):
+            return make(*args, **kwargs)
+    return draw
+
+
+def figure(ncols: int = 1, nrows: int = 1, *, width: float = MAX_WIDTH, height: float = 3.2, **kwargs):
+    """A white-backed :class:`PageFigure` of ``nrows`` x ``ncols`` axes, at most ``MAX_WIDTH`` wide."""
+    if width > MAX_WIDTH:
+        raise ValueError(f"width must be at most {MAX_WIDTH} inches (the page's column), got {width}")
+    with mpl.rc_context(STYLE):
+        fig = PageFigure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(nrows, ncols, **kwargs)
     return fig, axes
 
 
+@styled
 def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: str | None = None):
     """One panel per setting; each shows plain vs residual gradient norms against block index.
 
@@ -37,24 +89,25 @@ def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: 
     """
     if quantity not in ("input_grad", "weight_grad"):
         raise ValueError(f"quantity must be 'input_grad' or 'weight_grad', got {quantity!r}")
-    fig, axes = figure(len(panels), width=3.4 * len(panels) + 0.4, height=3.1, sharey=False)
+    fig, axes = figure(1, len(panels), height=2.3 * len(panels) + 0.6, sharex=True)
     axes = np.atleast_1d(axes)
     for ax, (title, (plain, residual)) in zip(axes, panels.items(), strict=True):
         for result, label, style in ((plain, "plain", PLAIN_STYLE), (residual, "residual", RESIDUAL_STYLE)):
             values = getattr(result, quantity)
             ax.semilogy(np.arange(len(values)), values, label=label, markevery=max(1, len(values) // 8),
                         markersize=4, **style)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("block (0 = input side)")
+        ax.set_title(title.replace("\n", " "), loc="left")
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel(ylabel or ("gradient norm reaching the block" if quantity == "input_grad"
-                                  else "weight-gradient norm of the block"))
-    axes[0].legend(frameon=False)
+    axes[-1].set_xlabel("block (0 = input side)")
+    fig.supylabel(ylabel or ("norm of the gradient reaching the block" if quantity == "input_grad"
+                             else "norm of the block's weight gradient"), fontsize=11)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
     return fig
 
 
+@styled
 def series_figure(x, series: dict, *, xlabel: str, ylabel: str, logy: bool = False, styles: dict | None = None,
-                  width: float = 5.5, height: float = 3.2):
+                  width: float = 5.5, height: float = 3.4):
     """A simple line plot of several named series against ``x``."""
     fig, ax = figure(width=width, height=height)
     for i, (label, y) in enumerate(series.items()):
@@ -81,6 +134,7 @@ def pareto_front(x, y) -> np.ndarray:
     return np.array(front, dtype=int)
 
 
+@styled
 def accuracy_figure(rows: list[dict], *, cost: str = "params"):
     """Top-1 accuracy against parameters or MACs (log axis), one marker per evaluation source.
 
@@ -92,7 +146,7 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params"):
     if cost not in ("params", "macs"):
         raise ValueError(f"cost must be 'params' or 'macs', got {cost!r}")
     scale = 1e6 if cost == "params" else 1e9
-    fig, ax = figure(width=7.0, height=5.4)
+    fig, ax = figure(width=MAX_WIDTH, height=5.6)
     for family, colour in FAMILY_COLOURS.items():
         for source, filled in (("weights", True), ("paper", False)):
             pts = [r for r in rows if r["family"] == family and r["source"] == source]
@@ -106,17 +160,18 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params"):
     ax.plot([weights[i][cost] / scale for i in front], [weights[i]["top1"] for i in front], color="0.4",
             linestyle="--", linewidth=1, zorder=0, label="Pareto front (reference weights)")
     for i in front:
-        ax.annotate(weights[i]["label"], (weights[i][cost] / scale, weights[i]["top1"]), fontsize=7,
+        ax.annotate(weights[i]["label"], (weights[i][cost] / scale, weights[i]["top1"]), fontsize=10,
                     xytext=(5, -10), textcoords="offset points", color="0.25")
     ax.set_xscale("log")
     ax.set_xlabel("parameters (millions, log scale)" if cost == "params"
                   else "multiply-accumulates (billions, log scale)")
     ax.set_ylabel("ImageNet top-1 accuracy (%)")
     ax.grid(True, which="both", alpha=0.25)
-    fig.legend(*ax.get_legend_handles_labels(), fontsize=7.5, frameon=False, loc="outside lower center", ncol=3)
+    fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside lower center", ncol=2)
     return fig
 
 
+@styled
 def training_figure(histories: dict):
     """Training loss and test error per epoch: plain networks left, residual right.
 
@@ -125,7 +180,7 @@ def training_figure(histories: dict):
     depths = sorted({d for d, _ in histories})
     colours = [OKABE_ITO[c] for c in ("sky", "orange", "vermillion", "purple", "green")]
     markers = "os^Dv"
-    fig, axes = figure(2, 2, width=7.2, height=5.6, sharex=True, sharey="row")
+    fig, axes = figure(2, 2, width=MAX_WIDTH, height=5.6, sharex=True, sharey="row")
     for col, residual in enumerate((False, True)):
         for i, depth in enumerate(depths):
             h = histories[(depth, residual)]
@@ -133,7 +188,7 @@ def training_figure(histories: dict):
             style = dict(color=colours[i % 5], marker=markers[i % 5], markersize=4, label=f"{depth} layers")
             axes[0, col].semilogy(epochs, h.train_loss, **style)
             axes[1, col].plot(epochs, 100 * np.array(h.test_error), **style)
-        axes[0, col].set_title("plain" if not residual else "residual", fontsize=10)
+        axes[0, col].set_title("plain" if not residual else "residual")
         axes[1, col].set_xlabel("epoch")
         for row in (0, 1):
             axes[row, col].grid(True, which="major", alpha=0.3)
@@ -143,9 +198,10 @@ def training_figure(histories: dict):
     return fig
 
 
+@styled
 def euler_figure(flow):
     """Left: residual-stack trajectories against the exact ODE solution; right: error against depth."""
-    fig, (left, right) = figure(2, width=7.0, height=3.2)
+    fig, (left, right) = figure(1, 2, width=5.0, height=7.0)
     left.plot(flow.exact[:, 0], flow.exact[:, 1], color=OKABE_ITO["black"], linewidth=1.5, label="exact ODE")
     for depth, colour, marker in zip(sorted(flow.paths)[1:5:2], (OKABE_ITO["vermillion"], OKABE_ITO["blue"]), "os",
                                      strict=False):
@@ -155,31 +211,33 @@ def euler_figure(flow):
     left.set_aspect("equal")
     left.set_xlabel("$x_1$")
     left.set_ylabel("$x_2$")
-    left.legend(frameon=False, fontsize=8, loc="lower left")
+    left.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     right.loglog(flow.depths, flow.errors, color=OKABE_ITO["blue"], marker="s", label="measured")
     right.loglog(flow.depths, flow.errors[0] * flow.depths[0] / flow.depths, color="0.4", linestyle="--",
                  label="slope $-1$")
     right.set_xlabel("number of residual blocks $L$")
     right.set_ylabel("error at the output")
     right.grid(True, which="both", alpha=0.3)
-    right.legend(frameon=False, fontsize=8)
+    right.legend(frameon=False)
     return fig
 
 
+@styled
 def digits_figure(images, labels, n: int = 10):
     """The first image of each class, 8x8 grey-scale."""
-    fig, axes = figure(n, width=7.0, height=1.0)
+    fig, axes = figure(n, width=MAX_WIDTH, height=1.1)
     for ax, label in zip(axes, range(n), strict=True):
         ax.imshow(images[list(labels).index(label), 0], cmap="gray_r")
-        ax.set_title(str(label), fontsize=9)
+        ax.set_title(str(label))
         ax.axis("off")
     return fig
 
 
+@styled
 def layer_cost_figure(counts):
     """Parameters (left) and MACs (right) of every convolution and linear layer of a counted network."""
     weighted = [r for r in counts.rows if r.layer.startswith(("Conv", "DWConv", "Linear"))]
-    fig, (ax_p, ax_m) = figure(2, width=7.2, height=0.2 * len(weighted) + 1.2, sharey=True)
+    fig, (ax_p, ax_m) = figure(2, width=MAX_WIDTH, height=0.25 * len(weighted) + 1.2, sharey=True)
     names, n_conv, n_fc = [], 0, 0
     for r in weighted:
         if r.layer == "Linear":
@@ -199,9 +257,10 @@ def layer_cost_figure(counts):
     return fig
 
 
+@styled
 def channel_growth_figure(inputs):
     """Input channels of each dense layer, in order across the blocks."""
-    fig, ax = figure(width=7.0, height=3.0)
+    fig, ax = figure(width=6.0, height=3.2)
     ax.plot(np.arange(1, len(inputs) + 1), inputs, color=OKABE_ITO["green"], marker="o", markersize=2.5)
     ax.set_xlabel(f"dense layer (1 to {len(inputs)}, across the blocks)")
     ax.set_ylabel("input channels")
@@ -209,6 +268,7 @@ def channel_growth_figure(inputs):
     return fig
 
 
+@styled
 def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
     """Parameters of a stack of 3x3 convolutions and of one larger convolution, per receptive field."""
     fig, ax = figure(width=5.5, height=3.2)
