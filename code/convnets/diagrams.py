@@ -191,7 +191,7 @@ def _check_definition(node, argument: str = "definition", path: str = "") -> Non
     elif isinstance(node, Residual):
         children = [(node.body, "body")] + ([(node.shortcut, "shortcut")] if node.shortcut is not None else [])
     elif isinstance(node, Concat):
-        children = [(b, str(i)) for i, b in enumerate(node.branches)]
+        children = [(b, b.name if isinstance(b, Seq) and b.name else str(i)) for i, b in enumerate(node.branches)]
     elif isinstance(node, DenseConcat):
         children = [(node.body, node.name)]
     elif isinstance(node, Gate):
@@ -282,8 +282,10 @@ def _wrap(text: str, size: float, width: float, weight: str = "normal") -> str:
 class Box:
     """One box: a layer (or, with ``compact``, a convolution with its BN and activation).
 
-    ``x, y`` is the top-left corner in points, ``y`` downwards; ``shape`` and ``params`` are the
-    accounting's output shape and parameter count (None without an input shape).
+    ``label`` is the layer as papers write it, ``text`` what the box shows (``label`` broken into
+    shorter lines with ``narrow``). ``x, y`` is the top-left corner in points, ``y`` downwards;
+    ``shape`` and ``params`` are the accounting's output shape and parameter count (None without
+    an input shape); ``layers`` the spec leaves the box stands for.
     """
 
     label: str
@@ -296,6 +298,7 @@ class Box:
     shape: tuple | None = None
     params: int | None = None
     layers: tuple = ()
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -351,6 +354,7 @@ class Layout:
     alt: str
     direction: str = "vertical"
     parts: tuple = ()
+    description: str = ""
 
     @property
     def boxes(self) -> tuple[Box, ...]:
@@ -391,6 +395,7 @@ class _B:                      # box
     shape: tuple | None
     params: int | None
     layers: tuple
+    text: str
 
 
 @dataclass(frozen=True)
@@ -451,6 +456,7 @@ class _El:
     params: int | None = None
     path: str = ""
     empty: bool = False         # a bare wire (empty Seq)
+    merges: bool = False        # ends in a + or concat node (the alt text then says "; then")
 
     def moved(self, dm: float, dc: float) -> tuple:
         return tuple(_move(i, dm, dc) for i in self.items)
@@ -488,7 +494,7 @@ class _Builder:
         else:
             h = max(h, self.box_span)
         mm, cc = self.mc(w, h)
-        items = [_B(0.0, 0.0, mm, cc, shown, box_kind, path, out, params, layers)]
+        items = [_B(0.0, 0.0, mm, cc, text, box_kind, path, out, params, layers, shown)]
         M, C, m0 = mm, cc, 0.0
         if notes:
             tm, tc = self.mc(*_text_size(notes, SMALL))
@@ -585,8 +591,8 @@ class _Builder:
         first, last = children[0], children[-1]
         return _El(m - GAP_M, max(o + ch.C for o, ch in zip(offsets, children, strict=True)),
                    offsets[0] + first.cin, offsets[-1] + last.cout, tuple(items),
-                   " → ".join(ch.alt for ch in children if ch.alt), first.head_in, first.lead_in, last.lead_out,
-                   first.inp, last.out, path=path)
+                   _join(children), first.head_in, first.lead_in, last.lead_out,
+                   first.inp, last.out, path=path, merges=last.merges)
 
     def side_merge(self, main: _El, side: _El | None, op: str, path: str, wire_label: str) -> _El:
         """``main`` down the middle, ``side`` (or a labelled bare wire) beside it, meeting at ``op``."""
@@ -638,13 +644,14 @@ class _Builder:
             out = main.out if op == "+" else side.inp
             if op == "+":
                 where = "the identity shortcut" if side is None else f"the projection shortcut {side.alt}"
-                alt = f"{main.alt}; added to {where} (+)"
+                alt = f"{main.alt}; added (+) to {where}"
             else:
-                alt = f"gate branch {side.alt} scales each channel of the input (×)"
+                alt = f"multiplied (×) channel by channel by the gate ({side.alt})"
         if note:                                   # the bare wire's label, half-way down it
             text, tm, tc = note
             items.append(_T((SPLIT + centre) / 2, x_side + 4.0, text, SMALL, "wire", tm, tc))
-        return _El(M, C, main.cin, main.cout, tuple(items), alt, False, 0.0, 0.0, main.inp, out, path=path)
+        return _El(M, C, main.cin, main.cout, tuple(items), alt, False, 0.0, 0.0, main.inp, out, path=path,
+                   merges=op != "×")
 
     def concat(self, branches: list[_El], path: str) -> _El:
         top = SPLIT + GAP_M
@@ -681,7 +688,17 @@ class _Builder:
         parts = "; ".join(f"({i + 1}) {b.alt or 'identity'}" for i, b in enumerate(branches))
         alt = f"{len(branches)} parallel branches: {parts}; concatenated on channels (concat)"
         return _El(bottom + BAR, C + shift, cin + shift, cout + shift, tuple(items), alt, False,
-                   inp=branches[0].inp, out=shape, path=path)
+                   inp=branches[0].inp, out=shape, path=path, merges=True)
+
+
+def _join(children: list[_El]) -> str:
+    """Alt texts in order: "a → b", but "...; then b" after a block that ends in a + or concat node."""
+    text, merges = "", False
+    for child in children:
+        if child.alt:
+            text += ("" if not text else "; then " if merges else " → ") + child.alt
+            merges = child.merges
+    return text
 
 
 def _narrow(text: str) -> str:
@@ -741,7 +758,7 @@ def _flatten(el: _El, builder: _Builder, input_shape) -> Layout:
             x, y = xy(it.m, it.c)
             w, h = (it.cc, it.mm) if vertical else (it.mm, it.cc)
             if isinstance(it, _B):
-                nodes.append(Box(it.label, it.kind, it.path, x, y, w, h, it.shape, it.params, it.layers))
+                nodes.append(Box(it.label, it.kind, it.path, x, y, w, h, it.shape, it.params, it.layers, it.text))
             else:
                 nodes.append(Merge(it.op, it.path, x, y, w, h, it.inputs, it.shape))
         elif isinstance(it, _L):
@@ -753,10 +770,12 @@ def _flatten(el: _El, builder: _Builder, input_shape) -> Layout:
         elif isinstance(it, _D):
             dots.append(xy(it.m, it.c))
     width, height = (C, M) if vertical else (M, C)
-    where = "top to bottom" if vertical else "left to right"
-    alt = f"Block diagram, {where}: input → {el.alt} → output."
-    return Layout(tuple(nodes), tuple(edges), tuple(labels), tuple(dots), width, height, alt,
-                  "vertical" if vertical else "horizontal")
+    where = _WHERE["vertical" if vertical else "horizontal"]
+    return Layout(tuple(nodes), tuple(edges), tuple(labels), tuple(dots), width, height,
+                  f"Block diagram, {where}: {el.alt}.", "vertical" if vertical else "horizontal", (), el.alt)
+
+
+_WHERE = {"vertical": "top to bottom", "horizontal": "left to right"}
 
 
 def _options(*, direction="vertical", shapes=False, params=False, compact=False, narrow=False) -> dict:
@@ -915,7 +934,7 @@ def _paint_into(ax, lay: Layout) -> None:
             ax.add_patch(FancyBboxPatch((node.x, node.y), node.width, node.height,
                                         boxstyle="round,pad=0,rounding_size=4", facecolor=fill, edgecolor=edge,
                                         linewidth=1.3, zorder=3))
-            ax.text(node.x + node.width / 2, node.y + node.height / 2, node.label, ha="center", va="center",
+            ax.text(node.x + node.width / 2, node.y + node.height / 2, node.text, ha="center", va="center",
                     fontsize=FONT, family=FONT_FAMILY, color=_TEXT_COLOUR, linespacing=LINE, zorder=4)
         else:
             fill, edge = KIND_STYLE["merge"]
@@ -1007,11 +1026,14 @@ def compare(definitions: dict, input_shape=None, *, shapes: bool = False, params
             placed.append((name, lay.moved(x + (col_w[j] - lay.width) / 2, y)))
             x += col_w[j] + GAP_C
         y += max(lay.height for _, lay in row) + GAP_C
+    arrangement = ("one under the other" if len(col_w) == 1 else "one beside the other" if len(rows) == 1
+                   else f"in rows of {ncols}")
     combined = Layout(
         nodes=tuple(n for _, lay in placed for n in lay.nodes), edges=tuple(e for _, lay in placed for e in lay.edges),
         labels=tuple(t for _, lay in placed for t in lay.labels), dots=tuple(d for _, lay in placed for d in lay.dots),
         width=sum(col_w) + GAP_C * (len(col_w) - 1), height=y - GAP_C,
-        alt=f"{len(placed)} block diagrams. " + " ".join(f"{name}: {lay.alt}" for name, lay in placed),
+        alt=f"{len(placed)} block diagrams, {_WHERE[direction]}, {arrangement}. "
+            + " ".join(f"{name}: {lay.description}." for name, lay in placed),
         direction=direction, parts=tuple(placed))
     return paint(combined, title)
 
