@@ -1156,10 +1156,10 @@ def shape_ribbons(networks: dict | None = None, input_sizes: dict | int | None =
         x = np.arange(len(r.channels) + 1)
         up = np.log2(np.array((*r.channels, r.channels[-1])) / 8)
         down = -np.log2(np.array((*r.spatial, r.spatial[-1]), float))
-        ax.fill_between(x, 0, up, step="post", color=_tint(OKABE_ITO["sky"], 0.55), linewidth=0)
-        ax.fill_between(x, 0, down, step="post", color=_tint(OKABE_ITO["orange"], 0.5), linewidth=0)
-        ax.step(x, up, where="post", color=blue, linewidth=1.1)
-        ax.step(x, down, where="post", color=orange, linewidth=1.1)
+        ax.fill_between(x, 0, up, step="post", facecolor=_tint(OKABE_ITO["sky"], 0.55), edgecolor=blue,
+                        linewidth=1.0)
+        ax.fill_between(x, 0, down, step="post", facecolor=_tint(OKABE_ITO["orange"], 0.5), edgecolor=orange,
+                        linewidth=1.0)
         ax.axhline(0, color="#444444", linewidth=0.8)
         ax.set_xlim(0, depth + 1)
         ax.set_ylim(down_bottom, up_top)
