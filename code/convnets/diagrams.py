@@ -623,7 +623,7 @@ class _Builder:
         if op == "concat":
             out = _concat_shape([main.inp, main.out])
             c0 = main.cout - self.box_span / 2 if self.vertical else main.cout - 10.0
-            width = max(c_side_out + 12.0 - c0, self.mc(*_text_size("concat", FONT))[1] + 2 * PAD_X)
+            width = max(c_side_out + 12.0 - c0, _text_size("concat", FONT)[0] + 2 * PAD_X)
             items.append(_L((main_end, (bottom, main.cout)), True))
             items.append(_L(((side_end, c_side_out), (bottom, c_side_out)), True))
             items.append(_Mg(bottom, c0, BAR, width, "concat", path, 2, out))
@@ -671,7 +671,7 @@ class _Builder:
         bottom = top + max(b.M for b in branches) + GAP_M
         for b, x in zip(branches, outs, strict=True):
             items.append(_L(((top + b.M - b.lead_out, x), (bottom, x)), True))
-        text_w = self.mc(*_text_size("concat", FONT))[1] + 2 * PAD_X
+        text_w = _text_size("concat", FONT)[0] + 2 * PAD_X
         width = max(outs[-1] - outs[0] + 2 * 12.0, text_w)
         c0 = cout - width / 2
         shape = _concat_shape([b.out for b in branches])
@@ -734,13 +734,15 @@ def _build(definition, input_shape, builder: _Builder) -> _El:
 def _flatten(el: _El, builder: _Builder, input_shape) -> Layout:
     """Add the input and output arrows, fit everything in a rectangle, and turn (m, c) into (x, y)."""
     items = list(el.items)
-    items.append(_L(((-STUB, el.cin), (el.lead_in, el.cin)), el.head_in))
-    items.append(_L(((el.M - el.lead_out, el.cout), (el.M + STUB, el.cout)), True))
+    stub = STUB
     if builder.shapes and input_shape is not None:
         text = f"input {shape_text(input_shape)}"
         tm, tc = builder.mc(*_text_size(text, SMALL))
-        items.append(_T(-STUB / 2, el.cin + 5.0, text, SMALL, "input", tm, tc))
-    m_lo, m_hi, c_lo, c_hi = -STUB, el.M + STUB, 0.0, el.C
+        stub = max(STUB, tm + 8.0)
+        items.append(_T(-stub / 2, el.cin + 5.0, text, SMALL, "input", tm, tc))
+    items.append(_L(((-stub, el.cin), (el.lead_in, el.cin)), el.head_in))
+    items.append(_L(((el.M - el.lead_out, el.cout), (el.M + STUB, el.cout)), True))
+    m_lo, m_hi, c_lo, c_hi = -stub, el.M + STUB, 0.0, el.C
     for it in items:
         if isinstance(it, _T):
             m_lo, m_hi = min(m_lo, it.m - it.mm / 2), max(m_hi, it.m + it.mm / 2)
@@ -944,7 +946,7 @@ def _paint_into(ax, lay: Layout) -> None:
                                             boxstyle="round,pad=0,rounding_size=4", facecolor=_tint(edge, 0.12),
                                             edgecolor=edge, linewidth=1.5, zorder=3))
                 ax.text(cx, cy, "concat", ha="center", va="center", fontsize=FONT, family=FONT_FAMILY,
-                        color=_TEXT_COLOUR, zorder=4)
+                        color=_TEXT_COLOUR, rotation=90 if node.height > node.width else 0, zorder=4)
             else:
                 ax.add_patch(Circle((cx, cy), node.width / 2, facecolor=fill, edgecolor=edge, linewidth=1.6,
                                     zorder=3))
