@@ -644,7 +644,7 @@ class _Builder:
             out = main.out if op == "+" else side.inp
             if op == "+":
                 where = "the identity shortcut" if side is None else f"the projection shortcut {side.alt}"
-                alt = f"{main.alt}; added (+) to {where}"
+                alt = f"{main.alt or 'identity'}; added (+) to {where}"
             else:
                 alt = f"multiplied (×) channel by channel by the gate ({side.alt})"
         if note:                                   # the bare wire's label, half-way down it
@@ -774,7 +774,8 @@ def _flatten(el: _El, builder: _Builder, input_shape) -> Layout:
     width, height = (C, M) if vertical else (M, C)
     where = _WHERE["vertical" if vertical else "horizontal"]
     return Layout(tuple(nodes), tuple(edges), tuple(labels), tuple(dots), width, height,
-                  f"Block diagram, {where}: {el.alt}.", "vertical" if vertical else "horizontal", (), el.alt)
+                  f"Block diagram, {where}: {el.alt or 'identity'}.", "vertical" if vertical else "horizontal",
+                  (), el.alt)
 
 
 _WHERE = {"vertical": "top to bottom", "horizontal": "left to right"}
