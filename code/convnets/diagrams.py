@@ -828,9 +828,8 @@ def alt_text(definition, input_shape=None, *, compact: bool = False) -> str:
     """What feeds what, in words, for a figure's alt attribute (the same text as ``draw(...).alt``).
 
     >>> from convnets import blocks
-    >>> print(alt_text(blocks.basic_block(64, 64)))
-    Block diagram, top to bottom: input → 3×3 conv, 64 → BN → ReLU → 3×3 conv, 64 → BN; added to the \
-identity shortcut (+) → ReLU → output.
+    >>> alt_text(blocks.basic_block(64, 64))[30:]
+    '3×3 conv, 64 → BN → ReLU → 3×3 conv, 64 → BN; added (+) to the identity shortcut; then ReLU.'
     """
     return layout(definition, input_shape, compact=compact).alt
 
