@@ -16,6 +16,7 @@ One concept per module:
 * :mod:`convnets.experiments`   gradient flow, shattered gradients, training
 * :mod:`convnets.datasets`      the real data the experiments use (scikit-learn's digits)
 * :mod:`convnets.plotting`      figures
+* :mod:`convnets.diagrams`      block diagrams and shape ribbons drawn from the definitions
 * :mod:`convnets.notebook`      citations and code shown alike on the site and in JupyterLab
 """
 
