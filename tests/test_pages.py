@@ -1,0 +1,120 @@
+"""The pages' sources follow the rules that make one page work on the site, in JupyterLab,
+as a download and in Live Code (see README, "How a page is written").
+
+These read the MyST Markdown of ``chapters/*.md``; what the rules buy is checked where it
+shows: ``test_live_code.py`` (visible cells run alone), ``test_site.py`` (the built pages and
+their downloads), ``test_jupyterlab.py`` (Run All in JupyterLab).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+NOTEBOOKS = sorted(p for p in CHAPTERS.glob("*.md") if "kernelspec" in jupytext.read(p).metadata)
+
+# MyST that JupyterLab (jupyterlab-myst) cannot render: each would show raw or as an error there
+SITE_ONLY_MARKUP = ["{glue", "{cite", "{numref}", "{doc}", "{ref}", "{tableofcontents}", "{literalinclude}",
+                    "{bibliography}", "{eval:figure}", "{glue:figure}"]
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]*)`")
+EVAL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(\([^()]*\))?$")      # nb_eval_name_regex in _config.yml
+MAX_PROSE = 12_500                                                    # characters of Markdown per page
+
+
+def tags(cell) -> set[str]:
+    return set(cell.metadata.get("tags", []))
+
+
+def hidden_in_jupyterlab(cell) -> bool:
+    return bool(cell.metadata.get("jupyter", {}).get("source_hidden"))
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def notebook(request):
+    return request.param.stem, jupytext.read(request.param)
+
+
+def test_there_are_notebook_pages():
+    assert len(NOTEBOOKS) >= 8
+
+
+def test_first_code_cell_imports_with_a_clear_message(notebook):
+    name, nb = notebook
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert tags(first) == {"hide-input"}, f"{name}: the imports cell must be visible (collapsed) for Live Code"
+    assert "import convnets" in first.source and "pip install -r requirements.txt" in first.source, name
+
+
+def test_no_cell_is_removed_whole(notebook):
+    """In inline execution a remove-cell cell runs only when a later cell renders (a last one never):
+    hidden cells are tagged remove-input and remove-output instead."""
+    name, nb = notebook
+    assert not [c.source[:60] for c in nb.cells if tags(c) & {"remove-cell", "remove_cell"}], name
+
+
+def test_hidden_cells_are_collapsed_in_jupyterlab(notebook):
+    name, nb = notebook
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "remove-input" in tags(cell):
+            assert hidden_in_jupyterlab(cell), f"{name}: hidden cell without jupyter.source_hidden: {cell.source[:60]!r}"
+
+
+def test_markdown_uses_only_what_both_renderers_know(notebook):
+    name, nb = notebook
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        found = [m for m in SITE_ONLY_MARKUP if m in cell.source]
+        assert not found, f"{name}: {found} in {cell.source[:80]!r}"
+        for expression in EVAL_ROLE.findall(cell.source):
+            assert EVAL_NAME.match(expression), f"{name}: {{eval}} argument {expression!r} is not a name or a call"
+
+
+def test_code_uses_no_site_only_machinery(notebook):
+    name, nb = notebook
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for banned in ("myst_nb", "glue(", "%matplotlib", "matplotlib.pyplot", "plt.close"):
+                assert banned not in cell.source, f"{name}: {banned} in {cell.source[:60]!r}"
+
+
+def test_solution_code_is_collapsed_in_jupyterlab(notebook):
+    name, nb = notebook
+    inside = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if "{solution-start}" in cell.source:
+                inside = True
+            if "{solution-end}" in cell.source:
+                inside = False
+        elif inside:
+            hidden = cell.metadata.get("jupyter", {})
+            assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), \
+                f"{name}: solution code shown openly in JupyterLab: {cell.source[:60]!r}"
+
+
+def test_prose_fits_one_idea(notebook):
+    name, nb = notebook
+    prose = sum(len(c.source) for c in nb.cells if c.cell_type == "markdown")
+    assert prose <= MAX_PROSE, f"{name}: {prose} characters of prose"
+
+
+def test_index_lists_every_page_in_reading_order():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [entry["file"].removeprefix("chapters/") for entry in toc["chapters"]]
+    index = (CHAPTERS / "index.md").read_text()
+    linked = re.findall(r"^- \[[^]]+\]\(([\w-]+)\.md\)", index, flags=re.M)
+    assert linked == pages
+
+
+def test_no_page_mentions_an_earlier_version():
+    for path in CHAPTERS.glob("*.md"):
+        text = path.read_text().lower()
+        for phrase in ("seed version", "seed page", "earlier version of this", "previous version of this"):
+            assert phrase not in text, f"{path.name}: {phrase!r}"
