@@ -59,6 +59,19 @@ def test_macs_round_to_the_published_value(name):
     assert round(zoo.counts(name).macs / 1e9, 2) == PUBLISHED_GMACS[name]
 
 
+@pytest.mark.parametrize("name", ["resnet50", "densenet121", "efficientnet-b0", "googlenet"])
+def test_every_layer_has_its_own_path(name):
+    # blocks of a stage share the name "block": the n-th is labelled block<n>, so summary rows can be told apart
+    paths = [r.path for r in zoo.counts(name).rows]
+    assert len(paths) == len(set(paths))
+
+
+def test_repeated_block_names_are_numbered():
+    paths = [r.path for r in zoo.counts("resnet50").rows]
+    assert "conv2_x.block1.0.body.0" in paths and "conv5_x.block3.0.body.6" in paths
+    assert "stem.0" in paths and "conv2_x.block1.0.shortcut.0" in paths    # unique names keep their label
+
+
 def test_efficientnet_b2_at_torchvision_size():
     assert round(zoo.counts("efficientnet-b2", 288).macs / 1e9, 2) == 1.09  # [TV]
 

@@ -138,6 +138,23 @@ def _leaf(node, shape, path):
     raise TypeError(f"{path}: unknown layer type {type(node).__name__}")
 
 
+def _labels(items) -> list[str]:
+    """Path labels of a Seq's items: a named Seq or Concat by its name, numbered from 1 when siblings share it
+    (the blocks of a stage: block1, block2, ...); any other item by its position."""
+    names = [item.name if isinstance(item, (Seq, Concat)) and item.name else None for item in items]
+    seen: dict[str, int] = {}
+    labels = []
+    for i, name in enumerate(names):
+        if name is None:
+            labels.append(str(i))
+        elif names.count(name) > 1:
+            seen[name] = seen.get(name, 0) + 1
+            labels.append(f"{name}{seen[name]}")
+        else:
+            labels.append(name)
+    return labels
+
+
 def walk(node, shape, leaf, combine, path=""):
     """The one traversal of a definition: shapes, checks, and a value built bottom-up.
 
@@ -148,13 +165,13 @@ def walk(node, shape, leaf, combine, path=""):
     * ``combine(node, values, path)`` gives a container's value from its children's, in
       order (a Residual's are ``[body, shortcut]``, the shortcut's ``None`` for the identity).
 
-    Returns ``(output shape, value)``. Paths name stages (``conv2_x.0.body.3``), as in
+    Returns ``(output shape, value)``. Paths name stages and blocks (``conv2_x.block1.0.body.3``), as in
     :func:`summary`. Raises ``ValueError`` naming the path when shapes do not fit.
     """
     if isinstance(node, Seq):
         values = []
-        for i, item in enumerate(node.items):
-            label = item.name if isinstance(item, (Seq, Concat)) and item.name else str(i)
+        for i, label in enumerate(_labels(node.items)):
+            item = node.items[i]
             shape, value = walk(item, shape, leaf, combine, f"{path}.{label}" if path else label)
             values.append(value)
         return shape, combine(node, values, path)
