@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from convnets import blocks as B
 from convnets import build, count
 from convnets import layers as L
 from convnets.spec import Act, Conv, GlobalAvgPool, LayerNorm, LayerScale, Seq, StochasticDepth, describe, tree
@@ -127,3 +128,27 @@ def test_gelu_matches_math_erf():
     x = np.linspace(-4, 4, 17)
     expected = [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x]
     assert np.allclose(L.GELU().forward(x), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: B.convnext_block(6, drop=0.3, layer_scale=0.7), (6, 5, 5)),
+    (lambda: B.regnet_block(8, 8, 1, 4, se_ratio=0.25), (8, 4, 4)),           # Y block, identity shortcut
+    (lambda: B.regnet_block(4, 8, 2, 4), (4, 6, 6)),                           # X block, projection shortcut
+    (lambda: B.mobilenet_v3_block(4, 12, 4, 3, 1, se_squeeze=8, act="hardswish"), (4, 5, 5)),
+    (lambda: B.fused_mbconv(4, 4, 3, 1, 4, drop=0.2), (4, 5, 5)),
+    (lambda: B.fused_mbconv(4, 6, 3, 2, 1), (4, 6, 6)),
+], ids=["convnext", "regnet-y", "regnet-x", "mobilenet-v3", "fused-mbconv", "fused-mbconv-e1"])
+def test_blocks_after_efficientnet_gradients(make, shape):
+    # built from the definitions, in float64 and evaluation mode (stochastic depth off, BN statistics fixed)
+    model = build(Seq("net", make()), shape, dtype=np.float64, seed=2).eval()
+    for layer in model.layers():                       # layer scale away from 1e-6, so its gradient is visible
+        if isinstance(layer, L.LayerScale):
+            layer.params["gamma"] = rand(layer.channels, seed=9)
+    check_layer(model, away_from_kinks(rand(2, *shape) * 2))
+
+
+def test_convnext_block_starts_near_the_identity():
+    # layer scale 1e-6: the residual body adds almost nothing at initialisation
+    model = build(Seq("net", B.convnext_block(8)), (8, 5, 5), dtype=np.float64).eval()
+    x = rand(2, 8, 5, 5)
+    assert np.abs(model.forward(x) - x).max() < 1e-4
