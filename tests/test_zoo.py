@@ -5,7 +5,8 @@ Sources of the expected numbers (none of them produced by this package):
 * [TV]  torchvision 0.29.1 model documentation, "num_params" and "GFLOPS" of each model
         builder's IMAGENET1K_V1 weights (GFLOPS there are conv+linear multiply-accumulates,
         in billions, rounded to 2 decimals). The script benchmarks/crosscheck_torchvision.py
-        reproduces every integer below from torchvision itself (run 2026-11-26: 27 of 27 equal).
+        reproduces every integer below from torchvision itself, and checks each network's published
+        GFLOPS (``_ops``) at its decimals (run 2026-11-30: 36 of 36 equal, with the networks after EfficientNet).
 * [KSH] Krizhevsky et al. (2012), Fig. 2 and section 3.5; the 60,965,224 total is the sum of
         the layer sizes written in Fig. 2 (96@11x11x3, 256@5x5x48, 384@3x3x256, 384@3x3x192,
         256@3x3x192, 4096, 4096, 1000), each with its biases.
