@@ -74,6 +74,8 @@ def _entries():
 
 
 ZOO: dict[str, Entry] = {e.name: e for e in _entries()}
+#  the families that came after EfficientNet (the chapter's closing page); the others are the milestones and MobileNetV2
+FAMILIES_AFTER_EFFICIENTNET = ("ResNeXt", "Wide ResNet", "RegNet", "ConvNeXt", "EfficientNetV2", "MobileNetV3")
 
 
 def get(name: str) -> Entry:
