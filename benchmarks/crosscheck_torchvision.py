@@ -15,9 +15,11 @@ For every zoo entry that torchvision ships:
    rounded to the same decimals.
 
 RegNet's quantised linear rule (``convnets.architectures.regnet_widths``) is also
-checked against ``torchvision.models.regnet.BlockParams``. Exit status 1 if any
-parameter count differs, any MAC count differs by more than 0.01 %, any published
-GFLOPS differs at its decimals, or any RegNet stage differs.
+checked against ``torchvision.models.regnet.BlockParams``, and every reference-weights
+row of ``convnets/data/imagenet_results.csv`` (top-1, top-5, crop, resize, recipe)
+against the metadata of the weights it names. Exit status 1 if any parameter count
+differs, any MAC count differs by more than 0.01 %, any published GFLOPS differs at its
+decimals, any RegNet stage differs, or any results row differs from its weights.
 
     python benchmarks/crosscheck_torchvision.py
 """
@@ -30,7 +32,7 @@ from decimal import Decimal
 import torch
 import torchvision
 from convnets import architectures as A
-from convnets import zoo
+from convnets import results, zoo
 from torchvision.models import get_model_weights
 from torchvision.models.regnet import BlockParams
 
@@ -96,6 +98,27 @@ def regnet_mismatches() -> int:
     return failed
 
 
+def results_mismatches() -> int:
+    """Rows of the results file that differ from the torchvision weights they name."""
+    failed = checked = 0
+    for row in results.load():
+        if row["source"] != "weights":
+            continue
+        enum_name, member = row["where"].split(".")
+        weights = getattr(torchvision.models, enum_name)[member]
+        acc = weights.meta["_metrics"]["ImageNet-1K"]
+        transforms = weights.transforms()
+        theirs = (acc["acc@1"], acc["acc@5"], transforms.crop_size[0], str(transforms.resize_size[0]),
+                  weights.meta["recipe"])
+        ours = (row["top1"], row["top5"], row["test_size"], row["resize"], row["recipe"])
+        checked += 1
+        if ours != theirs:
+            failed += 1
+            print(f"MISMATCH {row['where']}: file {ours}, torchvision {theirs}")
+    print(f"{checked - failed} of {checked} reference-weights rows of imagenet_results.csv equal their metadata")
+    return failed
+
+
 def main() -> int:
     failed = 0
     print(f"{'zoo name':<22}{'ours params':>13}{'torchvision':>13}{'num_params':>13}"
@@ -115,8 +138,9 @@ def main() -> int:
     print(f"{len(TORCHVISION_NAMES) - failed} of {len(TORCHVISION_NAMES)} networks matched")
     print("\nRegNet stages from the quantised linear rule, against torchvision's BlockParams:")
     regnet_failed = regnet_mismatches()
-    print(f"{len(REGNET_INIT) - regnet_failed} of {len(REGNET_INIT)} RegNets matched")
-    return 1 if failed or regnet_failed else 0
+    print(f"{len(REGNET_INIT) - regnet_failed} of {len(REGNET_INIT)} RegNets matched\n")
+    results_failed = results_mismatches()
+    return 1 if failed or regnet_failed or results_failed else 0
 
 
 if __name__ == "__main__":
