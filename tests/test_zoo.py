@@ -103,6 +103,7 @@ def test_regnet_rule_steps_for_regnetx_400mf():
     rule = A.regnet_widths(22, 24, 24.48, 2.54, 16)
     assert rule.u[1] == pytest.approx(48.48) and rule.s[1] == pytest.approx(0.7543, abs=1e-4)
     assert rule.u[3] == pytest.approx(97.44) and rule.s[3] == pytest.approx(1.5032, abs=1e-4)
+    assert rule.steps[:4] == (0, 1, 1, 2) and rule.powers[1] == pytest.approx(60.96)
     assert rule.block_widths[:4] == (24, 64, 64, 152) and rule.block_widths[10] == 392
     assert set(rule.block_widths) == {24, 64, 152, 392}                 # four widths: four stages
     # 24 and 152 are not multiples of the group width 16: 24 -> 32 (min(16, 24) = 16 divides), 152 -> 160, 392 -> 400

@@ -407,6 +407,8 @@ class RegNetWidths:
 
     u: tuple[float, ...]            # u_j = w0 + wa * j, the linear ramp, one per block
     s: tuple[float, ...]            # s_j with u_j = w0 * wm ** s_j
+    steps: tuple[int, ...]          # round(s_j): how many factors of wm above w0
+    powers: tuple[float, ...]       # w0 * wm ** round(s_j), before rounding to a multiple of 8
     block_widths: tuple[int, ...]   # w0 * wm ** round(s_j), rounded to a multiple of 8: one per block
     stage_widths: tuple[int, ...]   # one width per run of equal block widths, fitted to the group width
     stage_depths: tuple[int, ...]   # blocks in each stage
@@ -428,7 +430,8 @@ def regnet_widths(depth: int, w0: int, wa: float, wm: float, group_width: int, *
     5. each stage width made a multiple of its group width min(g, w) (torchvision's
        ``_adjust_widths_groups_compatibilty`` with bottleneck ratio 1, rounding as ``round_channels``).
 
-    Rounding halves goes to the even neighbour, as NumPy's and PyTorch's ``round`` do.
+    Halves round to the even neighbour, as NumPy's and PyTorch's ``round`` do. Every intermediate
+    value is returned, for showing the rule step by step.
     """
     positive_int("depth", depth)
     positive_int("w0", w0)
@@ -442,12 +445,15 @@ def regnet_widths(depth: int, w0: int, wa: float, wm: float, group_width: int, *
         raise ValueError(f"wm must be > 1, got {wm}")
     u = w0 + wa * np.arange(depth)                                      # eq. 2
     s = np.log(u / w0) / np.log(wm)                                     # eq. 3
-    quantised = np.round(w0 * wm ** np.round(s) / quantum).astype(int) * quantum    # eq. 4, then multiples of 8
+    steps = np.round(s)
+    powers = w0 * wm ** steps                                           # eq. 4
+    quantised = np.round(powers / quantum).astype(int) * quantum        # then multiples of 8
     runs = [(int(w), len(list(blocks))) for w, blocks in groupby(quantised)]
     groups = tuple(min(group_width, w) for w, _ in runs)
     widths = tuple(round_channels(w, 1.0, g) for (w, _), g in zip(runs, groups, strict=True))
-    return RegNetWidths(tuple(float(x) for x in u), tuple(float(x) for x in s), tuple(int(w) for w in quantised),
-                        widths, tuple(n for _, n in runs), groups)
+    return RegNetWidths(tuple(float(x) for x in u), tuple(float(x) for x in s), tuple(int(k) for k in steps),
+                        tuple(float(p) for p in powers), tuple(int(w) for w in quantised), widths,
+                        tuple(n for _, n in runs), groups)
 
 
 def regnet(name: str = "regnetx-400mf", classes: int = 1000) -> Seq:
