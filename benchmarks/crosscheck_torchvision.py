@@ -17,9 +17,12 @@ For every zoo entry that torchvision ships:
 RegNet's quantised linear rule (``convnets.architectures.regnet_widths``) is also
 checked against ``torchvision.models.regnet.BlockParams``, and every reference-weights
 row of ``convnets/data/imagenet_results.csv`` (top-1, top-5, crop, resize, recipe)
-against the metadata of the weights it names. Exit status 1 if any parameter count
-differs, any MAC count differs by more than 0.01 %, any published GFLOPS differs at its
-decimals, any RegNet stage differs, or any results row differs from its weights.
+against the metadata of the weights it names; and the NumPy layers added for these
+networks (hard-swish, hard-sigmoid, GELU, layer norm over channels) against PyTorch's,
+forward and backward, in float64. Exit status 1 if any parameter count differs, any MAC
+count differs by more than 0.01 %, any published GFLOPS differs at its decimals, any
+RegNet stage differs, any results row differs from its weights, or any layer differs
+from PyTorch's by more than 1e-6.
 
     python benchmarks/crosscheck_torchvision.py
 """
@@ -29,9 +32,11 @@ from __future__ import annotations
 import sys
 from decimal import Decimal
 
+import numpy as np
 import torch
 import torchvision
 from convnets import architectures as A
+from convnets import layers as L
 from convnets import results, zoo
 from torchvision.models import get_model_weights
 from torchvision.models.regnet import BlockParams
@@ -119,6 +124,34 @@ def results_mismatches() -> int:
     return failed
 
 
+def layer_mismatches(tolerance: float = 1e-6) -> int:
+    """The layers of the networks after EfficientNet against PyTorch's: largest forward and input-gradient error."""
+    rng = np.random.default_rng(0)
+    x, dout = rng.standard_normal((2, 6, 5, 5)) * 3, rng.standard_normal((2, 6, 5, 5))
+    norm = L.LayerNorm2d(6, dtype=np.float64)
+    norm.params["gamma"], norm.params["beta"] = rng.standard_normal(6), rng.standard_normal(6)
+    torch_norm = torch.nn.LayerNorm(6, eps=1e-6).double()
+    with torch.no_grad():
+        torch_norm.weight.copy_(torch.from_numpy(norm.params["gamma"]))
+        torch_norm.bias.copy_(torch.from_numpy(norm.params["beta"]))
+    pairs = {"Hardswish": (L.Hardswish(), torch.nn.functional.hardswish),
+             "Hardsigmoid": (L.Hardsigmoid(), torch.nn.functional.hardsigmoid),
+             "GELU": (L.GELU(), torch.nn.functional.gelu),
+             "LayerNorm2d": (norm, lambda t: torch_norm(t.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))}
+    failed = 0
+    for name, (ours, theirs) in pairs.items():
+        ours.zero_grad()
+        out, dx = ours.forward(x), ours.backward(dout)
+        t = torch.from_numpy(x).requires_grad_(True)
+        out_t = theirs(t)
+        out_t.backward(torch.from_numpy(dout))
+        errors = np.abs(out - out_t.detach().numpy()).max(), np.abs(dx - t.grad.numpy()).max()
+        bad = max(errors) > tolerance
+        failed += bad
+        print(f"{name:<14}forward {errors[0]:.1e}  backward {errors[1]:.1e}{'  MISMATCH' if bad else ''}")
+    return failed
+
+
 def main() -> int:
     failed = 0
     print(f"{'zoo name':<22}{'ours params':>13}{'torchvision':>13}{'num_params':>13}"
@@ -140,7 +173,9 @@ def main() -> int:
     regnet_failed = regnet_mismatches()
     print(f"{len(REGNET_INIT) - regnet_failed} of {len(REGNET_INIT)} RegNets matched\n")
     results_failed = results_mismatches()
-    return 1 if failed or regnet_failed or results_failed else 0
+    print("\nLayers of the networks after EfficientNet against PyTorch's (float64, largest absolute error):")
+    layers_failed = layer_mismatches()
+    return 1 if failed or regnet_failed or results_failed or layers_failed else 0
 
 
 if __name__ == "__main__":
