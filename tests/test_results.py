@@ -3,6 +3,13 @@
 import pytest
 from convnets import results, zoo
 
+HEADER = "network,top1,top5,cite,source,where,crops,test_size,resize,recipe\n"
+
+
+def by_version():
+    """Rows keyed by (network, source, weights version); paper rows have version None."""
+    return {(r["network"], r["source"], results.weights_version(r)): r for r in results.load()}
+
 
 def test_rows_are_complete():
     rows = results.load()
@@ -10,19 +17,55 @@ def test_rows_are_complete():
     for r in rows:
         assert r["top1"] is not None or r["top5"] is not None
         assert r["source"] in ("paper", "weights") and r["cite"] and r["where"]
+        assert bool(r["recipe"]) == (r["source"] == "weights")        # every reference weight names its recipe
+    keys = [(r["network"], r["source"], results.weights_version(r), r["where"]) for r in rows]
+    assert len(keys) == len(set(keys))
 
 
 def test_spot_values_against_their_sources():
-    by = {(r["network"], r["source"]): r for r in results.load()}
-    # torchvision 0.29.1 weight metadata, ResNet50_Weights.IMAGENET1K_V1
-    assert by[("resnet50", "weights")]["top1"] == 76.13
+    by = by_version()
+    # torchvision 0.29.1 weight metadata, ResNet50_Weights.IMAGENET1K_V1 and IMAGENET1K_V2
+    assert by[("resnet50", "weights", "V1")]["top1"] == 76.13
+    assert by[("resnet50", "weights", "V2")]["top1"] == 80.858 and by[("resnet50", "weights", "V2")]["resize"] == "232"
     # Simonyan & Zisserman (2015), Table 3: config. D, test scale 384, top-1 error 25.6%
-    assert by[("vgg16", "paper")]["top1"] == pytest.approx(100 - 25.6)
-    assert by[("vgg16", "paper")]["test_size"] == 384
+    assert by[("vgg16", "paper", None)]["top1"] == pytest.approx(100 - 25.6)
+    assert by[("vgg16", "paper", None)]["test_size"] == 384
     # He et al. (2016), Table 3, 10-crop: ResNet-152 top-1 error 21.43%
-    assert by[("resnet152-v1", "paper")]["top1"] == pytest.approx(100 - 21.43)
-    # Tan & Le (2019), Table 2: B7 84.3% at 600x600
-    assert by[("efficientnet-b7", "paper")]["top1"] == 84.3
+    assert by[("resnet152-v1", "paper", None)]["top1"] == pytest.approx(100 - 21.43)
+    # Tan & Le, arXiv:1905.11946 v3 and later, Table 2: B7 84.3% at 600x600
+    assert by[("efficientnet-b7", "paper", None)]["top1"] == 84.3
+
+
+def test_spot_values_after_efficientnet():
+    by = by_version()
+    # torchvision 0.29.1 weight metadata (meta["_metrics"]["ImageNet-1K"]["acc@1"])
+    assert by[("resnext50-32x4d", "weights", "V1")]["top1"] == 77.618
+    assert by[("resnext50-32x4d", "weights", "V2")]["top1"] == 81.198
+    assert by[("convnext-tiny", "weights", "V1")]["top1"] == 82.52
+    assert by[("efficientnetv2-s", "weights", "V1")]["test_size"] == 384      # EfficientNet_V2_S: crop 384
+    assert by[("mobilenet-v3-large", "weights", "V2")]["top1"] == 75.274
+    # Xie et al. (2017), Table 3: ResNeXt-50 (32x4d) top-1 error 22.2% (also the authors' README)
+    assert by[("resnext50-32x4d", "paper", None)]["top1"] == pytest.approx(100 - 22.2)
+    # Liu et al. (2022), Table 1 and the authors' README: ConvNeXt-T 82.1, ConvNeXt-S 83.1
+    assert by[("convnext-tiny", "paper", None)]["top1"] == 82.1
+    assert by[("convnext-small", "paper", None)]["top1"] == 83.1
+    # pycls MODEL_ZOO.md: RegNetX-400MF top-1 error 27.4
+    assert by[("regnetx-400mf", "paper", None)]["top1"] == pytest.approx(100 - 27.4)
+    # google/automl efficientnetv2 README and Tan & Le (2021), Table 7: EfficientNetV2-S 83.9 at 384
+    assert by[("efficientnetv2-s", "paper", None)]["top1"] == 83.9
+
+
+def test_every_network_after_efficientnet_has_reference_weights():
+    for name, entry in zoo.ZOO.items():
+        if entry.family in zoo.FAMILIES_AFTER_EFFICIENTNET:
+            assert (name, "weights", "V1") in by_version(), name
+
+
+def test_efficientnet_paper_rows_cite_one_version():
+    # the 77.1 ... 84.3 rows are arXiv v3+ Table 2; the ICML 2019 paper reports 84.4% for B7 (issue 14, item 3)
+    rows = [r for r in results.load() if r["network"].startswith("efficientnet-b") and r["source"] == "paper"]
+    assert len(rows) == 8 and {r["cite"] for r in rows} == {"tan2019efficientnet_arxiv"}
+    assert all("arXiv v3 and later" in r["where"] for r in rows)
 
 
 def test_with_counts_uses_the_test_resolution_of_weights():
@@ -30,6 +73,19 @@ def test_with_counts_uses_the_test_resolution_of_weights():
     assert rows[("efficientnet-b2", "weights")]["macs"] == zoo.counts("efficientnet-b2", 288).macs
     assert rows[("efficientnet-b2", "paper")]["macs"] == zoo.counts("efficientnet-b2").macs
     assert ("googlenet", "paper") not in rows          # top-5 only: not on a top-1 plot
+
+
+def test_with_counts_defaults_to_v1_and_the_milestones():
+    rows = results.with_counts()
+    assert {results.weights_version(r) for r in rows} == {None, "V1"}
+    assert not any(r["family"] in zoo.FAMILIES_AFTER_EFFICIENTNET for r in rows)
+    both = results.with_counts(versions=("V1", "V2"), after_efficientnet=True)
+    v2 = {r["network"]: r for r in both if results.weights_version(r) == "V2"}
+    assert v2["resnet50"]["top1"] == 80.858 and v2["resnet50"]["label"] == "resnet50 (V2)"
+    assert v2["resnext50-32x4d"]["family"] == "ResNeXt" and v2["resnext50-32x4d"]["macs"] == 4_230_479_872
+    assert {r["family"] for r in both} >= set(zoo.FAMILIES_AFTER_EFFICIENTNET)
+    with pytest.raises(ValueError, match="version must be one of"):
+        results.with_counts(versions=("V3",))
 
 
 def test_top1_by_source():
@@ -40,10 +96,21 @@ def test_top1_by_source():
         results.top1("blog")
 
 
-def test_source_text():
-    by = {(r["network"], r["source"]): r for r in results.load()}
-    assert results.source(by[("resnet50", "weights")]) == "reference weights IMAGENET1K_V1"
-    assert results.source(by[("resnet152-v1", "paper")]) == "paper, Table 3, 10-crop testing"
+def test_top1_by_weights_version():
+    v2 = results.top1("weights", version="V2")
+    assert v2["resnet50"] == 80.858 and v2["efficientnet-b1"] == 79.838    # torchvision 0.29.1 metadata
+    assert "densenet121" not in v2 and "convnext-tiny" not in v2            # no V2 weights for these
+    assert results.top1("weights", version="V1")["resnet50"] == 76.13
+    with pytest.raises(ValueError, match="version must be one of"):
+        results.top1("weights", version="V3")
+
+
+def test_source_and_version_text():
+    by = by_version()
+    assert results.source(by[("resnet50", "weights", "V1")]) == "reference weights IMAGENET1K_V1"
+    assert results.source(by[("resnet50", "weights", "V2")]) == "reference weights IMAGENET1K_V2"
+    assert results.source(by[("resnet152-v1", "paper", None)]) == "paper, Table 3, 10-crop testing"
+    assert results.weights_version(by[("resnet50", "weights", "V2")]) == "V2"
 
 
 def test_protocol_text():
@@ -54,9 +121,15 @@ def test_protocol_text():
 
 def test_bad_file_is_rejected(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("network,top1,top5,cite,source,where,crops,test_size,resize\nresnet51,76,93,x,paper,T,1,224,256\n")
+    path.write_text(HEADER + "resnet51,76,93,x,paper,T,1,224,256,\n")
     with pytest.raises(ValueError, match="unknown network 'resnet51'"):
         results.load(path)
-    path.write_text("network,top1,top5,cite,source,where,crops,test_size,resize\nresnet50,76,93,x,blog,T,1,224,256\n")
+    path.write_text(HEADER + "resnet50,76,93,x,blog,T,1,224,256,\n")
     with pytest.raises(ValueError, match="source must be one of"):
+        results.load(path)
+    path.write_text(HEADER + "resnet50,76,93,x,weights,ResNet50 v2,1,224,256,u\n")
+    with pytest.raises(ValueError, match="ResNet50_Weights.IMAGENET1K_V1, got 'ResNet50 v2'"):
+        results.load(path)
+    path.write_text(HEADER.replace(",recipe", "") + "resnet50,76,93,x,paper,T,1,224,256\n")
+    with pytest.raises(ValueError, match="columns must be"):
         results.load(path)

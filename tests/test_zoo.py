@@ -5,13 +5,19 @@ Sources of the expected numbers (none of them produced by this package):
 * [TV]  torchvision 0.29.1 model documentation, "num_params" and "GFLOPS" of each model
         builder's IMAGENET1K_V1 weights (GFLOPS there are conv+linear multiply-accumulates,
         in billions, rounded to 2 decimals). The script benchmarks/crosscheck_torchvision.py
-        reproduces every integer below from torchvision itself (run 2026-11-26: 27 of 27 equal).
+        reproduces every integer below from torchvision itself, and checks each network's published
+        GFLOPS (``_ops``) at its decimals (run 2026-11-30: 36 of 36 equal, with the networks after EfficientNet).
 * [KSH] Krizhevsky et al. (2012), Fig. 2 and section 3.5; the 60,965,224 total is the sum of
         the layer sizes written in Fig. 2 (96@11x11x3, 256@5x5x48, 384@3x3x256, 384@3x3x192,
         256@3x3x192, 4096, 4096, 1000), each with its biases.
 * [SZ]  Szegedy et al. (2015), Table 1, "params" column (thousands of weights, without biases).
 * [HE]  He et al. (2015), Table 1, FLOPs row (billions of multiply-adds, paper ResNets).
 * [TAN] Tan & Le (2019), Table 2 (FLOPS, billions of multiply-adds).
+* [TV-ops] torchvision 0.29.1 weight metadata of the networks after EfficientNet, read with
+        ``<Model>_Weights.IMAGENET1K_V1.meta["num_params"]`` and ``meta["_ops"]`` (GFLOPS, which are
+        conv+linear multiply-accumulates in billions, given to 3 decimals), e.g.
+        ``ResNeXt50_32X4D_Weights.IMAGENET1K_V1.meta["_ops"] == 4.23``; and the stage widths and
+        depths of ``torchvision.models.regnet.BlockParams.from_init_params``.
 """
 
 import subprocess
@@ -36,6 +42,11 @@ EXACT_PARAMS = {
     "efficientnet-b3": 12_233_232, "efficientnet-b4": 19_341_616, "efficientnet-b5": 30_389_784,    # [TV]
     "efficientnet-b6": 43_040_704, "efficientnet-b7": 66_347_960,                                   # [TV]
     "mobilenet-v2": 3_504_872,            # [TV]
+    # after EfficientNet                                                                   [TV-ops] num_params
+    "resnext50-32x4d": 25_028_904, "wide-resnet50-2": 68_883_240,
+    "regnetx-400mf": 5_495_976, "regnety-400mf": 4_344_144, "regnety-800mf": 6_432_512,
+    "convnext-tiny": 28_589_128, "convnext-small": 50_223_688,
+    "efficientnetv2-s": 21_458_488, "mobilenet-v3-large": 5_483_032,
 }
 
 # [TV] GFLOPS, two decimals; B2 is documented at torchvision's evaluation size 288.
@@ -48,6 +59,14 @@ PUBLISHED_GMACS = {
 }
 
 
+# [TV-ops] meta["_ops"], three decimals (ResNeXt's is stored as 4.23); EfficientNetV2-S at its evaluation size 384
+PUBLISHED_GMACS_3DP = {
+    "resnext50-32x4d": 4.23, "wide-resnet50-2": 11.398, "regnetx-400mf": 0.414, "regnety-400mf": 0.402,
+    "regnety-800mf": 0.834, "convnext-tiny": 4.456, "convnext-small": 8.684, "efficientnetv2-s": 8.366,
+    "mobilenet-v3-large": 0.217,
+}
+
+
 @pytest.mark.parametrize("name", EXACT_PARAMS)
 def test_parameters_match_reference_exactly(name):
     assert zoo.counts(name).params == EXACT_PARAMS[name]
@@ -57,6 +76,86 @@ def test_parameters_match_reference_exactly(name):
 def test_macs_round_to_the_published_value(name):
     # stricter than "within 1%": equal at the two decimals the documentation gives
     assert round(zoo.counts(name).macs / 1e9, 2) == PUBLISHED_GMACS[name]
+
+
+@pytest.mark.parametrize("name", PUBLISHED_GMACS_3DP)
+def test_macs_after_efficientnet_round_to_the_published_value(name):
+    # conv + linear MACs only; counting layer norm too would give ConvNeXt-T 4.459, not 4.456
+    assert round(zoo.counts(name).macs / 1e9, 3) == PUBLISHED_GMACS_3DP[name]
+
+
+@pytest.mark.parametrize("name, widths, depths, groups", [
+    # [TV-ops] torchvision's BlockParams.from_init_params for the same (d, w0, wa, wm, g)
+    ("regnetx-400mf", (32, 64, 160, 400), (1, 2, 7, 12), (16, 16, 16, 16)),
+    ("regnety-400mf", (48, 104, 208, 440), (1, 3, 6, 6), (8, 8, 8, 8)),
+    ("regnety-800mf", (64, 144, 320, 784), (1, 3, 8, 2), (16, 16, 16, 16)),
+])
+def test_regnet_rule_gives_torchvisions_stages(name, widths, depths, groups):
+    rule = A.regnet_widths(*A.REGNET_MODELS[name][:5])
+    assert (rule.stage_widths, rule.stage_depths, rule.group_widths) == (widths, depths, groups)
+    assert sum(rule.stage_depths) == A.REGNET_MODELS[name][0]          # every block in one stage
+
+
+def test_regnet_rule_steps_for_regnetx_400mf():
+    # By hand from (d, w0, wa, wm) = (22, 24, 24.48, 2.54), Radosavovic et al. (2020), eqs. 2-4:
+    # j = 1: u = 24 + 24.48 = 48.48, s = ln(48.48 / 24) / ln(2.54) = 0.754 -> 1: 24 * 2.54 = 60.96 -> 64 (8 * 8)
+    # j = 3: u = 97.44, s = 1.503 -> 2: 24 * 2.54^2 = 154.8 -> 152; j = 10: u = 268.8, s = 2.592 -> 3: 393.3 -> 392
+    rule = A.regnet_widths(22, 24, 24.48, 2.54, 16)
+    assert rule.u[1] == pytest.approx(48.48) and rule.s[1] == pytest.approx(0.7543, abs=1e-4)
+    assert rule.u[3] == pytest.approx(97.44) and rule.s[3] == pytest.approx(1.5032, abs=1e-4)
+    assert rule.steps[:4] == (0, 1, 1, 2) and rule.powers[1] == pytest.approx(60.96)
+    assert rule.block_widths[:4] == (24, 64, 64, 152) and rule.block_widths[10] == 392
+    assert set(rule.block_widths) == {24, 64, 152, 392}                 # four widths: four stages
+    # 24 and 152 are not multiples of the group width 16: 24 -> 32 (min(16, 24) = 16 divides), 152 -> 160, 392 -> 400
+    assert rule.stage_widths == (32, 64, 160, 400)
+
+
+def test_regnet_rule_checks_its_inputs():
+    with pytest.raises(ValueError, match="wm must be > 1"):
+        A.regnet_widths(10, 24, 20.0, 1.0, 8)
+    with pytest.raises(ValueError, match="w0 must be a multiple of quantum=8"):
+        A.regnet_widths(10, 20, 20.0, 2.0, 8)
+    with pytest.raises(ValueError, match="wa must be >= 0"):
+        A.regnet_widths(10, 24, -1.0, 2.0, 8)
+
+
+def test_resnext_grouped_3x3_costs_a_32nd():
+    # Xie et al. (2017), Table 1: conv2's 3x3 is 128 wide in 32 groups: 128 * (128 / 32) * 9 weights,
+    # against 128 * 128 * 9 for the same layer dense (Wide ResNet-50-2's)
+    rows = {r.path: r for r in zoo.counts("resnext50-32x4d").rows}
+    wide = {r.path: r for r in zoo.counts("wide-resnet50-2").rows}
+    path = "conv2_x.block1.0.body.3"
+    assert rows[path].layer == "Conv 3x3/1 g32" and wide[path].layer == "Conv 3x3/1"
+    assert rows[path].params == 128 * 4 * 9 and wide[path].params == 32 * rows[path].params
+
+
+def test_convnext_layer_scale_and_norm_parameters():
+    # one gamma per channel per block (layer scale) and gamma + beta per layer norm, all in the total
+    rows = zoo.counts("convnext-tiny").rows
+    assert sum(r.params for r in rows if r.layer == "LayerScale") == 3 * 96 + 3 * 192 + 9 * 384 + 3 * 768
+    norms = [r for r in rows if r.layer == "LayerNorm"]
+    assert len(norms) == 1 + 18 + 3 + 1                                  # stem, 18 blocks, 3 downsamples, head
+    assert all(r.macs == 0 for r in norms)
+
+
+def test_stochastic_depth_rises_linearly_and_counts_nothing():
+    rows = [r for r in zoo.counts("convnext-small").rows if r.layer.startswith("StochasticDepth")]
+    assert len(rows) == 36 and rows[0].layer == "StochasticDepth 0" and rows[-1].layer == "StochasticDepth 0.4"
+    assert all(r.params == 0 and r.macs == 0 for r in rows)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "densenet121", "efficientnet-b0", "googlenet", "resnext50-32x4d",
+                                  "convnext-tiny", "mobilenet-v3-large", "efficientnetv2-s"])
+def test_every_layer_has_its_own_path(name):
+    # blocks of a stage share the name "block": the n-th is labelled block<n>, so summary rows can be told apart
+    paths = [r.path for r in zoo.counts(name).rows]
+    assert len(paths) == len(set(paths))
+
+
+def test_repeated_block_names_are_numbered():
+    paths = [r.path for r in zoo.counts("resnet50").rows]
+    assert "conv2_x.block1.0.body.0" in paths and "conv5_x.block3.0.body.6" in paths
+    assert "stem.0" in paths and "conv2_x.block1.0.shortcut.0" in paths   # unique names keep their label
 
 
 def test_efficientnet_b2_at_torchvision_size():
@@ -164,6 +263,10 @@ def test_cli_table_and_csv():
     assert csv[0] == "name,family,year,input,params,macs,depth"
     assert "resnet50,ResNet,2015,224,25557032,4089184256,50" in csv
     assert len(csv) == 1 + len(zoo.ZOO)
+    after = ["resnext50-32x4d", "wide-resnet50-2", "regnetx-400mf", "regnety-400mf", "regnety-800mf",
+             "convnext-tiny", "convnext-small", "efficientnetv2-s", "mobilenet-v3-large"]
+    assert all(f"\n{name} " in table.stdout for name in after)
+    assert "efficientnetv2-s,EfficientNetV2,2021,384,21458488,8365617152," in "\n".join(csv)   # [TV-ops] params
 
 
 def test_cli_one_network_and_errors():

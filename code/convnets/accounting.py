@@ -4,11 +4,18 @@ Conventions (stated once, used everywhere in the chapter):
 
 * **parameters** are trainable weights and biases, including batch norm's gamma
   and beta; batch norm's running mean and variance are *not* parameters;
+* **parameters** also include layer norm's gamma and beta and layer scale's gamma
+  (one per channel), as torchvision counts them;
 * **MACs** (multiply-accumulates) count convolutions and linear layers only:
   a k x k convolution from C_in/groups to C_out channels on an H' x W' output costs
-  C_out * H' * W' * (C_in/groups) * k * k. Bias additions, batch norm, activations,
-  pooling, residual additions and the squeeze-and-excitation product are not counted
-  (together they are a few percent at most);
+  C_out * H' * W' * (C_in/groups) * k * k. Bias additions, batch norm, layer norm,
+  layer scale, activations (hard-swish and GELU included), pooling, residual additions
+  and the squeeze-and-excitation product are not counted (together they are a few
+  percent at most). Squeeze-and-excitation's two 1x1 convolutions are convolutions and
+  are counted. This is the convention of torchvision's published GFLOPS (its weights'
+  ``_ops``): for every network of the zoo that torchvision ships, our count rounds to
+  its published value, and would not if layer norm were counted (ConvNeXt-Tiny:
+  4.456 G, which would become 4.459 G with one operation per normalised value);
 * **depth** is the number of weight layers (convolutions and linear layers) on the
   longest path from input to output: VGG-16 has 16, ResNet-50 50, DenseNet-121 121,
   GoogLeNet 22. Parallel shortcuts do not add to it; squeeze-and-excitation's two
@@ -36,11 +43,14 @@ from .spec import (
     Flatten,
     Gate,
     GlobalAvgPool,
+    LayerNorm,
+    LayerScale,
     Linear,
     MaxPool,
     Residual,
     Scale,
     Seq,
+    StochasticDepth,
     describe,
 )
 
@@ -105,8 +115,12 @@ def _leaf(node, shape, path):
         return (node.out,), shape[0] * node.out + (node.out if node.bias else 0), shape[0] * node.out, 1
     if isinstance(node, BatchNorm):
         return shape, 2 * shape[0], 0, 0
-    if isinstance(node, (Act, LRN, Dropout, Scale)):
+    if isinstance(node, (Act, LRN, Dropout, Scale, StochasticDepth)):
         return shape, 0, 0, 0
+    if isinstance(node, LayerNorm):                      # gamma and beta per channel
+        return shape, 2 * shape[0], 0, 0
+    if isinstance(node, LayerScale):                     # gamma per channel
+        return shape, shape[0], 0, 0
     if isinstance(node, MaxPool):
         return _spatial(path, node, shape, node.kernel, node.stride, node.padding, node.ceil_mode), 0, 0, 0
     if isinstance(node, AvgPool):
@@ -124,6 +138,23 @@ def _leaf(node, shape, path):
     raise TypeError(f"{path}: unknown layer type {type(node).__name__}")
 
 
+def _labels(items) -> list[str]:
+    """Path labels of a Seq's items: a named Seq or Concat by its name, numbered from 1 when siblings share it
+    (the blocks of a stage: block1, block2, ...); any other item by its position."""
+    names = [item.name if isinstance(item, (Seq, Concat)) and item.name else None for item in items]
+    seen: dict[str, int] = {}
+    labels = []
+    for i, name in enumerate(names):
+        if name is None:
+            labels.append(str(i))
+        elif names.count(name) > 1:
+            seen[name] = seen.get(name, 0) + 1
+            labels.append(f"{name}{seen[name]}")
+        else:
+            labels.append(name)
+    return labels
+
+
 def walk(node, shape, leaf, combine, path=""):
     """The one traversal of a definition: shapes, checks, and a value built bottom-up.
 
@@ -134,13 +165,13 @@ def walk(node, shape, leaf, combine, path=""):
     * ``combine(node, values, path)`` gives a container's value from its children's, in
       order (a Residual's are ``[body, shortcut]``, the shortcut's ``None`` for the identity).
 
-    Returns ``(output shape, value)``. Paths name stages (``conv2_x.0.body.3``), as in
+    Returns ``(output shape, value)``. Paths name stages and blocks (``conv2_x.block1.0.body.3``), as in
     :func:`summary`. Raises ``ValueError`` naming the path when shapes do not fit.
     """
     if isinstance(node, Seq):
         values = []
-        for i, item in enumerate(node.items):
-            label = item.name if isinstance(item, (Seq, Concat)) and item.name else str(i)
+        for i, label in enumerate(_labels(node.items)):
+            item = node.items[i]
             shape, value = walk(item, shape, leaf, combine, f"{path}.{label}" if path else label)
             values.append(value)
         return shape, combine(node, values, path)

@@ -1,4 +1,4 @@
-"""The six milestones (and MobileNetV2), each written like its paper's table.
+"""The six milestones (and MobileNetV2), and the networks after EfficientNet, each written like its paper's table.
 
 Every function returns a :mod:`convnets.spec` tree for a 3-channel ImageNet
 input and 1000 classes unless told otherwise. Where the paper and the
@@ -17,10 +17,39 @@ ResNet-50+     stride in the first 1x1             stride in the 3x3 ("v1.5")
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from itertools import groupby
 
-from .blocks import basic_block, bottleneck_block, conv_bn_act, dense_layer, inception, mbconv, transition
+import numpy as np
+
+from .blocks import (
+    basic_block,
+    bottleneck_block,
+    conv_bn_act,
+    convnext_block,
+    dense_layer,
+    fused_mbconv,
+    inception,
+    mbconv,
+    mobilenet_v3_block,
+    regnet_block,
+    transition,
+)
 from .checks import one_of, positive_int
-from .spec import LRN, Act, AdaptiveAvgPool, BatchNorm, Conv, Dropout, Flatten, GlobalAvgPool, Linear, MaxPool, Seq
+from .spec import (
+    LRN,
+    Act,
+    AdaptiveAvgPool,
+    BatchNorm,
+    Conv,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    LayerNorm,
+    Linear,
+    MaxPool,
+    Seq,
+)
 
 
 def _classifier(*hidden: int, classes: int, dropout: float) -> Seq:
@@ -309,3 +338,242 @@ COMPOUND_ALPHA, COMPOUND_BETA, COMPOUND_GAMMA = 1.2, 1.1, 1.15
 def compound_scaling(phi: float) -> tuple[float, float, float]:
     """(depth, width, resolution) multipliers alpha**phi, beta**phi, gamma**phi of the compound rule."""
     return COMPOUND_ALPHA ** phi, COMPOUND_BETA ** phi, COMPOUND_GAMMA ** phi
+
+
+# =========================================================== after EfficientNet
+# ---------------------------------------------------- ResNeXt and Wide ResNet
+#  Xie et al. (2017), Table 1 (right column), ResNeXt-50 (32x4d): each bottleneck's 1x1 and 3x3 layers are
+#  `width` wide, the 3x3 split into 32 groups of 4 channels ("32x4d" is cardinality x group width).
+RESNEXT50_32X4D = [
+    #  stage       blocks  width  groups  out
+    ("conv2_x",    3,      128,   32,     256),
+    ("conv3_x",    4,      256,   32,     512),
+    ("conv4_x",    6,      512,   32,     1024),
+    ("conv5_x",    3,      1024,  32,     2048),
+]
+#  Zagoruyko & Komodakis (2016), ImageNet experiments, WRN-50-2-bottleneck: ResNet-50 with the inner 1x1 and
+#  3x3 layers of every bottleneck twice as wide (widening factor 2); the outputs stay ResNet-50's.
+WIDE_RESNET50_2 = [
+    #  stage       blocks  width  groups  out
+    ("conv2_x",    3,      128,   1,      256),
+    ("conv3_x",    4,      256,   1,      512),
+    ("conv4_x",    6,      512,   1,      1024),
+    ("conv5_x",    3,      1024,  1,      2048),
+]
+
+
+def wide_bottleneck_resnet(table: list, name: str, classes: int = 1000) -> Seq:
+    """A ResNet-50-like network from a stage table of (stage, blocks, width, groups, out): ResNeXt or Wide ResNet.
+
+    The stem, strides (in the 3x3, "v1.5", as torchvision) and head are ResNet-50's.
+    """
+    stem = Seq("stem", *conv_bn_act("conv1", 64, 7, 2).items, MaxPool(3, 2, 1))
+    stages, channels = [], 64
+    for i, (stage, blocks, width, groups, out) in enumerate(table):
+        items = []
+        for j in range(blocks):
+            items.append(bottleneck_block(channels, width, 2 if i > 0 and j == 0 else 1, groups=groups, out=out))
+            channels = out
+        stages.append(Seq(stage, *items))
+    return Seq(name, stem, *stages, GlobalAvgPool(), _classifier(classes=classes, dropout=0))
+
+
+def resnext50_32x4d(classes: int = 1000) -> Seq:
+    """ResNeXt-50 (32x4d) (Xie et al., 2017, Table 1)."""
+    return wide_bottleneck_resnet(RESNEXT50_32X4D, "resnext50-32x4d", classes)
+
+
+def wide_resnet50_2(classes: int = 1000) -> Seq:
+    """Wide ResNet-50-2 (Zagoruyko & Komodakis, 2016): ResNet-50 with bottlenecks twice as wide inside."""
+    return wide_bottleneck_resnet(WIDE_RESNET50_2, "wide-resnet50-2", classes)
+
+
+# ----------------------------------------------------------------------- RegNet
+#  Radosavovic et al. (2020): a RegNet is not a table but six numbers: depth d (blocks), initial width w0,
+#  slope wa, width multiplier wm, group width g, and for RegNetY the squeeze-and-excitation ratio. The values
+#  are those of the authors' model zoo (pycls, configs/dds_baselines), which torchvision uses.
+REGNET_MODELS = {
+    #                 d   w0  wa     wm    g   SE ratio
+    "regnetx-400mf": (22, 24, 24.48, 2.54, 16, 0),
+    "regnety-400mf": (16, 48, 27.89, 2.09, 8,  0.25),
+    "regnety-800mf": (14, 56, 38.84, 2.40, 16, 0.25),
+}
+REGNET_STEM = 32          # the stem: one 3x3 convolution, stride 2, to 32 channels (fixed in the design space)
+
+
+@dataclass(frozen=True)
+class RegNetWidths:
+    """Every step of RegNet's quantised linear rule for one model (see :func:`regnet_widths`)."""
+
+    u: tuple[float, ...]            # u_j = w0 + wa * j, the linear ramp, one per block
+    s: tuple[float, ...]            # s_j with u_j = w0 * wm ** s_j
+    steps: tuple[int, ...]          # round(s_j): how many factors of wm above w0
+    powers: tuple[float, ...]       # w0 * wm ** round(s_j), before rounding to a multiple of 8
+    block_widths: tuple[int, ...]   # w0 * wm ** round(s_j), rounded to a multiple of 8: one per block
+    stage_widths: tuple[int, ...]   # one width per run of equal block widths, fitted to the group width
+    stage_depths: tuple[int, ...]   # blocks in each stage
+    group_widths: tuple[int, ...]   # each stage's group width, min(g, stage width)
+
+
+def regnet_widths(depth: int, w0: int, wa: float, wm: float, group_width: int, *, quantum: int = 8) -> RegNetWidths:
+    """RegNet's quantised linear rule: from (d, w0, wa, wm, g) to stage widths and depths.
+
+    Radosavovic et al. (2020), section 3.3:
+
+    1. a linear ramp of block widths, u_j = w0 + wa * j for 0 <= j < d (their eq. 2);
+    2. each u_j written as a power of wm times w0, u_j = w0 * wm ** s_j, so s_j = log(u_j / w0) / log(wm)
+       (eq. 3);
+    3. s_j rounded to the nearest integer, so that widths are whole steps of wm apart:
+       w_j = w0 * wm ** round(s_j) (eq. 4); then rounded to a multiple of ``quantum`` = 8, as in the
+       reference code (pycls ``generate_regnet``, torchvision ``BlockParams.from_init_params``);
+    4. consecutive blocks of equal width form one stage, whose depth is their number;
+    5. each stage width made a multiple of its group width min(g, w) (torchvision's
+       ``_adjust_widths_groups_compatibilty`` with bottleneck ratio 1, rounding as ``round_channels``).
+
+    Halves round to the even neighbour, as NumPy's and PyTorch's ``round`` do. Every intermediate
+    value is returned, for showing the rule step by step.
+    """
+    positive_int("depth", depth)
+    positive_int("w0", w0)
+    positive_int("group_width", group_width)
+    positive_int("quantum", quantum)
+    if w0 % quantum:
+        raise ValueError(f"w0 must be a multiple of quantum={quantum}, got {w0}")
+    if not wa >= 0:
+        raise ValueError(f"wa must be >= 0, got {wa}")
+    if not wm > 1:
+        raise ValueError(f"wm must be > 1, got {wm}")
+    u = w0 + wa * np.arange(depth)                                      # eq. 2
+    s = np.log(u / w0) / np.log(wm)                                     # eq. 3
+    steps = np.round(s)
+    powers = w0 * wm ** steps                                           # eq. 4
+    quantised = np.round(powers / quantum).astype(int) * quantum        # then multiples of 8
+    runs = [(int(w), len(list(blocks))) for w, blocks in groupby(quantised)]
+    groups = tuple(min(group_width, w) for w, _ in runs)
+    widths = tuple(round_channels(w, 1.0, g) for (w, _), g in zip(runs, groups, strict=True))
+    return RegNetWidths(tuple(float(x) for x in u), tuple(float(x) for x in s), tuple(int(k) for k in steps),
+                        tuple(float(p) for p in powers), tuple(int(w) for w in quantised), widths,
+                        tuple(n for _, n in runs), groups)
+
+
+def regnet(name: str = "regnetx-400mf", classes: int = 1000) -> Seq:
+    """RegNetX-400MF, RegNetY-400MF or RegNetY-800MF: a 3x3 stem, stages of X (or Y) blocks whose widths and
+    depths come from :func:`regnet_widths`, stride 2 at the start of every stage, pooling and a linear layer."""
+    one_of("name", name, set(REGNET_MODELS))
+    depth, w0, wa, wm, group_width, se_ratio = REGNET_MODELS[name]
+    rule = regnet_widths(depth, w0, wa, wm, group_width)
+    channels = REGNET_STEM
+    stages = []
+    for i, (width, blocks, groups) in enumerate(zip(rule.stage_widths, rule.stage_depths, rule.group_widths,
+                                                    strict=True)):
+        items = []
+        for j in range(blocks):
+            items.append(regnet_block(channels, width, 2 if j == 0 else 1, groups, se_ratio=se_ratio))
+            channels = width
+        stages.append(Seq(f"stage{i + 1}", *items))
+    return Seq(name, conv_bn_act("stem", REGNET_STEM, 3, 2), *stages, GlobalAvgPool(),
+               _classifier(classes=classes, dropout=0))
+
+
+# --------------------------------------------------------------------- ConvNeXt
+#  Liu et al. (2022), section 3 ("ConvNeXt-T: C = (96, 192, 384, 768), B = (3, 3, 9, 3)", and ConvNeXt-S);
+#  stochastic depth rates of torchvision's (and the paper's) ImageNet-1K training: 0.1 and 0.4.
+CONVNEXT_STAGES = {
+    #                 channels C             blocks B         stochastic depth
+    "convnext-tiny":  ((96, 192, 384, 768),  (3, 3, 9, 3),    0.1),
+    "convnext-small": ((96, 192, 384, 768),  (3, 3, 27, 3),   0.4),
+}
+
+
+def convnext(name: str = "convnext-tiny", classes: int = 1000) -> Seq:
+    """ConvNeXt-T or -S: a 4x4 stride-4 "patchify" stem, four stages of ConvNeXt blocks with a layer norm and a
+    2x2 stride-2 convolution between them, global pooling, layer norm, linear.
+
+    Stochastic depth rises linearly over the blocks from 0 to the model's rate (a no-op at inference).
+    """
+    one_of("name", name, set(CONVNEXT_STAGES))
+    widths, blocks, rate = CONVNEXT_STAGES[name]
+    total, done = sum(blocks), 0
+    stages = []
+    for i, (width, n) in enumerate(zip(widths, blocks, strict=True)):
+        items = [Seq("downsample", LayerNorm(), Conv(width, 2, 2, padding=0, bias=True))] if i else []
+        for _ in range(n):
+            items.append(convnext_block(width, drop=rate * done / (total - 1)))
+            done += 1
+        stages.append(Seq(f"stage{i + 1}", *items))
+    stem = Seq("stem", Conv(widths[0], 4, 4, padding=0, bias=True), LayerNorm())
+    return Seq(name, stem, *stages, Seq("head", GlobalAvgPool(), LayerNorm(), Linear(classes)))
+
+
+# --------------------------------------------------------------- EfficientNetV2
+#  Tan & Le (2021), Table 4: EfficientNetV2-S, one stage per line (stage 0, the stem, and stage 7, the head,
+#  are in efficientnet_v2_s); squeeze-and-excitation ratio 0.25 in the MBConv stages.
+EFFICIENTNETV2_S = [
+    #  block     expand  kernel  stride  out   layers
+    ("fused",    1,      3,      1,      24,   2),
+    ("fused",    4,      3,      2,      48,   4),
+    ("fused",    4,      3,      2,      64,   4),
+    ("mbconv",   4,      3,      2,      128,  6),
+    ("mbconv",   6,      3,      1,      160,  9),
+    ("mbconv",   6,      3,      2,      256,  15),
+]
+
+
+def efficientnet_v2_s(classes: int = 1000, *, drop_rate: float = 0.2) -> Seq:
+    """EfficientNetV2-S: a 3x3 stem to 24 channels, Fused-MBConv then MBConv stages (Table 4), a 1x1 head to
+    1280, pooling, dropout 0.2, linear. Stochastic depth rises linearly to ``drop_rate`` (torchvision's)."""
+    stem = conv_bn_act("stem", 24, 3, 2, act="silu")
+    total, done, channels = sum(row[-1] for row in EFFICIENTNETV2_S), 0, 24
+    stages = []
+    for i, (kind, expand, kernel, stride, out, layers) in enumerate(EFFICIENTNETV2_S):
+        make = fused_mbconv if kind == "fused" else mbconv
+        items = []
+        for j in range(layers):
+            items.append(make(channels, out, kernel, stride if j == 0 else 1, expand, drop=drop_rate * done / total))
+            channels, done = out, done + 1
+        stages.append(Seq(f"stage{i + 1}", *items))
+    head = conv_bn_act("head", 1280, 1, act="silu")
+    return Seq("efficientnetv2-s", stem, *stages, head, GlobalAvgPool(), _classifier(classes=classes, dropout=0.2))
+
+
+# ------------------------------------------------------------------ MobileNetV3
+#  Howard et al. (2019), Table 1: MobileNetV3-Large, one bneck per line. SE: squeeze-and-excitation
+#  (squeezing to a quarter of the expansion, section 5.3); NL: ReLU (RE) or hard-swish (HS).
+MOBILENET_V3_LARGE = [
+    #  kernel  exp size  out  SE     NL    stride
+    (3,        16,       16,  False, "RE", 1),
+    (3,        64,       24,  False, "RE", 2),
+    (3,        72,       24,  False, "RE", 1),
+    (5,        72,       40,  True,  "RE", 2),
+    (5,        120,      40,  True,  "RE", 1),
+    (5,        120,      40,  True,  "RE", 1),
+    (3,        240,      80,  False, "HS", 2),
+    (3,        200,      80,  False, "HS", 1),
+    (3,        184,      80,  False, "HS", 1),
+    (3,        184,      80,  False, "HS", 1),
+    (3,        480,      112, True,  "HS", 1),
+    (3,        672,      112, True,  "HS", 1),
+    (5,        672,      160, True,  "HS", 2),
+    (5,        960,      160, True,  "HS", 1),
+    (5,        960,      160, True,  "HS", 1),
+]
+
+
+def mobilenet_v3_large(classes: int = 1000) -> Seq:
+    """MobileNetV3-Large: a 3x3 stem to 16 channels with hard-swish, the bnecks of Table 1, a 1x1 to 960,
+    pooling, then two 1x1 layers without batch norm (960 -> 1280 with hard-swish, dropout 0.2, -> classes),
+    written as linear layers since they act on a 1x1 map.
+
+    The SE squeeze width is a quarter of the expansion rounded to a multiple of 8 (``round_channels``, the
+    reference code's ``_make_divisible``): 72 -> 24, 120 -> 32, 480 -> 120, 672 -> 168, 960 -> 240.
+    """
+    act = {"RE": "relu", "HS": "hardswish"}
+    channels = 16
+    blocks = []
+    for kernel, expanded, out, se, nl, stride in MOBILENET_V3_LARGE:
+        squeeze = round_channels(expanded // 4) if se else 0
+        blocks.append(mobilenet_v3_block(channels, expanded, out, kernel, stride, se_squeeze=squeeze, act=act[nl]))
+        channels = out
+    classifier = Seq("classifier", Linear(1280), Act("hardswish"), Dropout(0.2), Linear(classes))
+    return Seq("mobilenet-v3-large", conv_bn_act("stem", 16, 3, 2, act="hardswish"), Seq("bnecks", *blocks),
+               conv_bn_act("head", 960, 1, act="hardswish"), GlobalAvgPool(), classifier)

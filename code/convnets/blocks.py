@@ -7,8 +7,23 @@ structure depends on them (a projection shortcut, squeeze-and-excitation's width
 
 from __future__ import annotations
 
-from .checks import one_of, positive_int
-from .spec import Act, AvgPool, BatchNorm, Concat, Conv, DenseConcat, Gate, GlobalAvgPool, MaxPool, Residual, Seq
+from .checks import one_of, positive_int, probability
+from .spec import (
+    Act,
+    AvgPool,
+    BatchNorm,
+    Concat,
+    Conv,
+    DenseConcat,
+    Gate,
+    GlobalAvgPool,
+    LayerNorm,
+    LayerScale,
+    MaxPool,
+    Residual,
+    Seq,
+    StochasticDepth,
+)
 
 
 def conv_bn_act(name: str, out: int, kernel: int, stride: int = 1, *, groups: int = 1,
@@ -56,16 +71,20 @@ def basic_block(in_channels: int, out: int, stride: int = 1, *, variant: str = "
 
 
 def bottleneck_block(in_channels: int, width: int, stride: int = 1, *, expansion: int = 4,
-                     stride_in_3x3: bool = True) -> Seq:
+                     stride_in_3x3: bool = True, groups: int = 1, out: int | None = None) -> Seq:
     """1x1 reduce, 3x3, 1x1 expand (ResNet-50/101/152); output ``expansion * width`` channels.
 
     The paper strides in the first 1x1 convolution; torchvision and most libraries
     ("ResNet v1.5") stride in the 3x3, which costs more MACs and scores higher.
+
+    ``groups`` splits the 3x3 into that many independent groups (ResNeXt's cardinality,
+    Xie et al., 2017, Fig. 3c); ``out`` sets the output width when it is not
+    ``expansion * width`` (ResNeXt and Wide ResNet widen the inner layers, not the output).
     """
-    out = expansion * width
+    out = expansion * width if out is None else positive_int("out", out)
     s1, s3 = (1, stride) if stride_in_3x3 else (stride, 1)
     body = Seq("body", *conv_bn_act("reduce", width, 1, s1).items,
-               *conv_bn_act("conv3x3", width, 3, s3).items,
+               *conv_bn_act("conv3x3", width, 3, s3, groups=groups).items,
                *conv_bn_act("expand", out, 1, act=None).items)
     return Seq("block", Residual(body, _projection(in_channels, out, stride)), Act("relu"))
 
@@ -102,19 +121,23 @@ def inception(name: str, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: i
 
 
 # ----------------------------------------------------------- MobileNet / EfficientNet
-def squeeze_excite(channels: int, squeezed: int, act: str = "silu") -> Gate:
-    """Global pool, 1x1 down to ``squeezed``, act, 1x1 back up, sigmoid: one weight per channel."""
+def squeeze_excite(channels: int, squeezed: int, act: str = "silu", gate: str = "sigmoid") -> Gate:
+    """Global pool, 1x1 down to ``squeezed``, act, 1x1 back up, ``gate``: one weight per channel.
+
+    MobileNetV3 gates with the hard sigmoid (``gate="hardsigmoid"``) instead of the sigmoid.
+    """
     return Gate(Seq("se", GlobalAvgPool(keepdims=True), Conv(squeezed, 1, bias=True), Act(act),
-                    Conv(channels, 1, bias=True), Act("sigmoid")))
+                    Conv(channels, 1, bias=True), Act(gate)))
 
 
 def mbconv(in_channels: int, out: int, kernel: int, stride: int, expand: int, *,
-           se_ratio: float = 0.25, act: str = "silu") -> Seq:
+           se_ratio: float = 0.25, act: str = "silu", drop: float = 0.0) -> Seq:
     """Inverted residual (MobileNetV2) with optional squeeze-and-excitation (EfficientNet's MBConv).
 
     1x1 expand to ``expand * in`` (skipped when expand = 1), depthwise k x k with the stride,
     SE squeezing to ``se_ratio * in`` channels, linear 1x1 projection; identity shortcut when
-    the shape is unchanged.
+    the shape is unchanged. ``drop`` > 0 ends a body that has a shortcut with stochastic depth
+    (EfficientNetV2 as torchvision builds it).
     """
     positive_int("in_channels", in_channels)
     hidden = in_channels * positive_int("expand", expand)
@@ -125,7 +148,79 @@ def mbconv(in_channels: int, out: int, kernel: int, stride: int, expand: int, *,
     if se_ratio:
         items.append(squeeze_excite(hidden, max(1, int(in_channels * se_ratio))))
     items += conv_bn_act("project", out, 1, act=None).items
-    body = Seq("body", *items)
+    return _inverted_residual(in_channels, out, stride, items, drop)
+
+
+def _inverted_residual(in_channels: int, out: int, stride: int, items: list, drop: float = 0.0) -> Seq:
+    """The layers ``items`` as a block, with an identity shortcut (and stochastic depth) when the shape is kept."""
     if stride == 1 and in_channels == out:
-        return Seq("block", Residual(body))
-    return Seq("block", body)
+        drop_path = [StochasticDepth(probability("drop", drop))] if drop else []
+        return Seq("block", Residual(Seq("body", *items, *drop_path)))
+    return Seq("block", Seq("body", *items))
+
+
+# ------------------------------------------------------------ after EfficientNet
+def fused_mbconv(in_channels: int, out: int, kernel: int, stride: int, expand: int, *, drop: float = 0.0) -> Seq:
+    """EfficientNetV2's Fused-MBConv (Tan & Le, 2021, Fig. 2): MBConv's 1x1 expansion and depthwise k x k
+    fused into one full k x k convolution, then the linear 1x1 projection; no squeeze-and-excitation.
+
+    With ``expand`` = 1 the block is the k x k convolution alone (to ``out``, with its activation).
+    Identity shortcut (and stochastic depth ``drop``) when the shape is unchanged.
+    """
+    positive_int("in_channels", in_channels)
+    hidden = in_channels * positive_int("expand", expand)
+    if expand == 1:
+        items = conv_bn_act("fused", out, kernel, stride, act="silu").items
+    else:
+        items = (*conv_bn_act("fused", hidden, kernel, stride, act="silu").items,
+                 *conv_bn_act("project", out, 1, act=None).items)
+    return _inverted_residual(in_channels, out, stride, list(items), drop)
+
+
+def mobilenet_v3_block(in_channels: int, expanded: int, out: int, kernel: int, stride: int, *,
+                       se_squeeze: int = 0, act: str) -> Seq:
+    """MobileNetV3's bneck (Howard et al., 2019, sections 4-5): MobileNetV2's inverted residual with the expansion
+    width given directly (``expanded``, the table's "exp size"), hard-swish or ReLU (``act``), and, when
+    ``se_squeeze`` > 0, squeeze-and-excitation after the depthwise convolution, squeezing to ``se_squeeze``
+    channels with ReLU inside and a hard-sigmoid gate.
+    """
+    positive_int("in_channels", in_channels)
+    items = []
+    if expanded != in_channels:
+        items += conv_bn_act("expand", expanded, 1, act=act).items
+    items += conv_bn_act("depthwise", expanded, kernel, stride, groups=expanded, act=act).items
+    if se_squeeze:
+        items.append(squeeze_excite(expanded, se_squeeze, act="relu", gate="hardsigmoid"))
+    items += conv_bn_act("project", out, 1, act=None).items
+    return _inverted_residual(in_channels, out, stride, items)
+
+
+def regnet_block(in_channels: int, out: int, stride: int, group_width: int, *, se_ratio: float = 0.0) -> Seq:
+    """RegNet's X block (Radosavovic et al., 2020, Fig. 4): a ResNeXt bottleneck with bottleneck ratio 1.
+
+    1x1, 3x3 in groups of ``group_width`` channels (with the stride), 1x1, all ``out`` wide; a 1x1
+    projection shortcut when the shape changes; ReLU after the addition. ``se_ratio`` > 0 makes it
+    the Y block: squeeze-and-excitation after the 3x3, squeezing to ``se_ratio`` times the block's
+    *input* width (torchvision's and pycls' convention), with ReLU inside and a sigmoid gate.
+    """
+    positive_int("in_channels", in_channels)
+    if out % positive_int("group_width", group_width):
+        raise ValueError(f"group_width {group_width} must divide the block width {out}")
+    items = [*conv_bn_act("a", out, 1).items, *conv_bn_act("b", out, 3, stride, groups=out // group_width).items]
+    if se_ratio:
+        items.append(squeeze_excite(out, int(round(se_ratio * in_channels)), act="relu"))
+    items += conv_bn_act("c", out, 1, act=None).items
+    return Seq("block", Residual(Seq("body", *items), _projection(in_channels, out, stride)), Act("relu"))
+
+
+def convnext_block(channels: int, *, drop: float = 0.0, layer_scale: float = 1e-6) -> Seq:
+    """ConvNeXt's block (Liu et al., 2022, section 2): depthwise 7x7, layer norm, 1x1 to 4C, GELU, 1x1 back to C,
+    layer scale, stochastic depth, plus the input. One normalisation and one activation per block.
+
+    The two 1x1 convolutions are the reference code's per-pixel linear layers (``nn.Linear`` on
+    channels-last tensors): the same weights, biases and multiply-accumulates.
+    """
+    c = positive_int("channels", channels)
+    body = Seq("body", Conv(c, 7, groups=c, bias=True), LayerNorm(), Conv(4 * c, 1, bias=True), Act("gelu"),
+               Conv(c, 1, bias=True), LayerScale(layer_scale), StochasticDepth(drop))
+    return Seq("block", Residual(body))

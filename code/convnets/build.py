@@ -26,14 +26,18 @@ from .spec import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    LayerNorm,
+    LayerScale,
     Linear,
     MaxPool,
     Residual,
     Scale,
     Seq,
+    StochasticDepth,
 )
 
-_ACTIVATIONS = {"relu": L.ReLU, "relu6": L.ReLU6, "silu": L.SiLU, "sigmoid": L.Sigmoid}
+_ACTIVATIONS = {"relu": L.ReLU, "relu6": L.ReLU6, "silu": L.SiLU, "sigmoid": L.Sigmoid,
+                "hardswish": L.Hardswish, "hardsigmoid": L.Hardsigmoid, "gelu": L.GELU}
 
 
 def _make_leaf(node, shape, rng, dtype, gain):
@@ -63,6 +67,12 @@ def _make_leaf(node, shape, rng, dtype, gain):
         return L.Dropout(node.p, rng=rng)
     if isinstance(node, Scale):
         return L.Scale(node.factor)
+    if isinstance(node, LayerNorm):
+        return L.LayerNorm2d(shape[0], eps=node.eps, dtype=dtype)
+    if isinstance(node, LayerScale):
+        return L.LayerScale(shape[0], node.init, dtype=dtype)
+    if isinstance(node, StochasticDepth):
+        return L.StochasticDepth(node.p, rng=rng)
     raise TypeError(f"cannot build layer type {type(node).__name__}")
 
 

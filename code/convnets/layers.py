@@ -472,3 +472,135 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     dlogits = np.exp(log_probs)
     dlogits[np.arange(n), labels] -= 1
     return float(loss), dlogits / n
+
+
+# ---- layers of the networks after EfficientNet (MobileNetV3, ConvNeXt, EfficientNetV2)
+class LayerNorm2d(Layer):
+    """Layer normalisation over the channels of each pixel (Ba et al., 2016; ConvNeXt's LayerNorm2d).
+
+    x: (N, C, H, W) or (N, C) -> same shape. Each example's C values at one pixel are
+    normalised by their own mean and (biased) variance, then scaled by gamma and shifted
+    by beta, one pair per channel. The statistics never mix examples, so training and
+    evaluation compute the same thing and there are no running statistics.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-6, dtype=np.float32):
+        super().__init__()
+        self.channels = positive_int("channels", channels)
+        self.eps = eps
+        self.params["gamma"] = np.ones(channels, dtype=dtype)
+        self.params["beta"] = np.zeros(channels, dtype=dtype)
+        self.zero_grad()
+
+    def forward(self, x):
+        self._check_input(x, (2, 4), self.channels, "channels")
+        shape = (1, -1) + (1,) * (x.ndim - 2)                    # per-channel parameters against x
+        centred = x - x.mean(axis=1, keepdims=True)
+        inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=1, keepdims=True) + self.eps)
+        x_hat = centred * inv_std                                  # (N, C, H, W), statistics (N, 1, H, W)
+        self.cache = (x_hat, inv_std, shape)
+        return self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape)
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        x_hat, inv_std, shape = self.cache
+        self.grads["gamma"] += channel_sum(dout * x_hat)
+        self.grads["beta"] += channel_sum(dout)
+        g = dout * self.params["gamma"].reshape(shape)             # gradient with respect to x_hat
+        # as batch norm's, with the mean taken over channels instead of over the batch
+        return inv_std * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
+
+
+class LayerScale(Layer):
+    """y = gamma_c * x_c, a learnable scale per channel, initialised small (ConvNeXt's layer scale).
+
+    x: (N, C, H, W) or (N, C). With ``init`` = 1e-6 a residual body starts close to
+    zero, so the block starts close to the identity.
+    """
+
+    def __init__(self, channels: int, init: float = 1e-6, dtype=np.float32):
+        super().__init__()
+        self.channels = positive_int("channels", channels)
+        self.params["gamma"] = np.full(channels, init, dtype=dtype)
+        self.zero_grad()
+
+    def forward(self, x):
+        self._check_input(x, (2, 4), self.channels, "channels")
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        self.cache = (x, shape)
+        return x * self.params["gamma"].reshape(shape)
+
+    def backward(self, dout):
+        x, shape = self._check_dout(self.cache)
+        self.grads["gamma"] += channel_sum(dout * x)
+        return dout * self.params["gamma"].reshape(shape)
+
+
+class StochasticDepth(Layer):
+    """Drop a residual body for whole examples (Huang et al., 2016), as torchvision's "row" mode.
+
+    Training: each example's input is kept with probability 1 - p and then divided by
+    1 - p, so its expectation is unchanged (the paper scales at test time instead); the
+    residual block around it then passes only its shortcut for a dropped example.
+    Evaluation: the identity. x: any shape (N, ...). No parameters.
+    """
+
+    def __init__(self, p: float = 0.0, *, rng: np.random.Generator | None = None):
+        super().__init__()
+        self.p = probability("p", p)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+
+    def forward(self, x):
+        array("x", x, ndim=(2, 3, 4), layer=self.name)
+        if not self.training or self.p == 0:
+            self.cache = None
+            return x
+        keep = self.rng.random((x.shape[0],) + (1,) * (x.ndim - 1)) >= self.p     # one draw per example
+        self.cache = (keep / (1 - self.p)).astype(x.dtype)
+        return x * self.cache
+
+    def backward(self, dout):
+        return dout if self.cache is None else dout * self.cache
+
+
+class Hardswish(Layer):
+    """x * relu6(x + 3) / 6 (Howard et al., 2019): swish with a piecewise-linear sigmoid, cheap on phones."""
+
+    def forward(self, x):
+        self.cache = x
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    def backward(self, dout):
+        x = self._check_dout(self.cache)
+        slope = np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0))    # (x (x + 3) / 6)' = x / 3 + 1/2
+        return dout * slope.astype(dout.dtype, copy=False)
+
+
+class Hardsigmoid(Layer):
+    """relu6(x + 3) / 6 (Howard et al., 2019): the gate of MobileNetV3's squeeze-and-excitation."""
+
+    def forward(self, x):
+        self.cache = (x > -3) & (x < 3)
+        return np.clip(x + 3, 0, 6) / 6
+
+    def backward(self, dout):
+        return dout * self._check_dout(self.cache) / 6
+
+
+class GELU(Layer):
+    """x * Phi(x), Phi the standard normal distribution function (Hendrycks & Gimpel, 2016): ConvNeXt's activation.
+
+    The exact form, with the error function, as PyTorch's default ``nn.GELU()``.
+    """
+
+    def forward(self, x):
+        from scipy.special import erf  # scipy is in the book's requirements; only GELU needs it
+
+        cdf = 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+        self.cache = (x, cdf)
+        return x * cdf
+
+    def backward(self, dout):
+        x, cdf = self._check_dout(self.cache)
+        pdf = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+        return dout * (cdf + x * pdf)

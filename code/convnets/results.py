@@ -2,18 +2,23 @@
 
 Every accuracy in the chapter comes from this file, each row with a citation key
 into ``references.bib``, its source (the paper's own table, or reference weights)
-and its evaluation protocol (crops, test size).
+and its evaluation protocol (crops, test size). Reference weights come in versions:
+torchvision's ``IMAGENET1K_V1`` and, for some networks, ``IMAGENET1K_V2``, the same
+architecture trained with a later recipe; :func:`weights_version` tells them apart.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from importlib import resources
 
 from . import zoo
 
 SOURCES = {"paper", "weights"}
-FIELDS = ["network", "top1", "top5", "cite", "source", "where", "crops", "test_size", "resize"]
+VERSIONS = {"V1", "V2"}
+FIELDS = ["network", "top1", "top5", "cite", "source", "where", "crops", "test_size", "resize", "recipe"]
+_WEIGHTS = re.compile(r"\w+_Weights\.IMAGENET1K_(V\d)")
 
 
 def _number(text: str):
@@ -24,7 +29,8 @@ def load(path=None) -> list[dict]:
     """Read the results file (comment lines start with #), check every row, return dicts.
 
     ``top1``/``top5`` are floats or None; ``test_size`` an int. A row naming an unknown
-    network or source raises ``ValueError`` with its line number.
+    network or source, or reference weights not named like ``ResNet50_Weights.IMAGENET1K_V2``,
+    raises ``ValueError`` with its line number.
     """
     if path is None:
         text = resources.files("convnets").joinpath("data/imagenet_results.csv").read_text()
@@ -41,6 +47,9 @@ def load(path=None) -> list[dict]:
             raise ValueError(f"results row {i}: unknown network {raw['network']!r}")
         if raw["source"] not in SOURCES:
             raise ValueError(f"results row {i}: source must be one of {sorted(SOURCES)}, got {raw['source']!r}")
+        if raw["source"] == "weights" and not _WEIGHTS.fullmatch(raw["where"]):
+            raise ValueError(f"results row {i}: reference weights must be named like "
+                             f"ResNet50_Weights.IMAGENET1K_V1, got {raw['where']!r}")
         row = dict(raw, top1=_number(raw["top1"]), top5=_number(raw["top5"]), test_size=int(raw["test_size"]))
         for key in ("top1", "top5"):
             if row[key] is not None and not 0 < row[key] < 100:
@@ -49,11 +58,35 @@ def load(path=None) -> list[dict]:
     return rows
 
 
-def top1(source: str = "weights") -> dict[str, float]:
-    """Top-1 accuracy by network for one source ("weights": all measured one way, one centre crop)."""
+def weights_version(row: dict) -> str | None:
+    """Which reference weights a row reports, "V1" or "V2" (from ``where``); None for a paper's result."""
+    if row["source"] != "weights":
+        return None
+    return _WEIGHTS.fullmatch(row["where"]).group(1)
+
+
+def _check_versions(versions) -> tuple[str, ...]:
+    if isinstance(versions, str):
+        versions = (versions,)
+    for v in versions:
+        if v not in VERSIONS:
+            raise ValueError(f"version must be one of {sorted(VERSIONS)}, got {v!r}")
+    return tuple(versions)
+
+
+def top1(source: str = "weights", version: str = "V1") -> dict[str, float]:
+    """Top-1 accuracy by network for one source.
+
+    ``source="weights"``: torchvision's reference weights, all measured one way (one centre
+    crop), of the given ``version`` ("V1", the default, or "V2", which only some networks
+    have). ``source="paper"``: the papers' own results (``version`` does not apply to them).
+    """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {sorted(SOURCES)}, got {source!r}")
-    return {r["network"]: r["top1"] for r in load() if r["source"] == source and r["top1"] is not None}
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {sorted(VERSIONS)}, got {version!r}")
+    return {r["network"]: r["top1"] for r in load()
+            if r["source"] == source and r["top1"] is not None and weights_version(r) in (None, version)}
 
 
 def source(row: dict) -> str:
@@ -71,21 +104,30 @@ def protocol(row: dict) -> str:
     return f"{crops} of {row['test_size']}x{row['test_size']}"
 
 
-def with_counts(rows: list[dict] | None = None) -> list[dict]:
+def with_counts(rows: list[dict] | None = None, *, versions=("V1",), after_efficientnet: bool = False) -> list[dict]:
     """Results that have a top-1 value, each with the network's family, parameters and MACs added.
 
     Reference-weight results are counted at their own test size (torchvision evaluates
     EfficientNet-B2 at 288, not the paper's 260, which costs more MACs); paper results at the
     network's nominal input size (AlexNet's 227, which its "224" needs; VGG's dense evaluation
     at 384 is counted at the usual 224).
+
+    ``versions`` selects the reference weights: ("V1",) by default, ("V1", "V2") to add the
+    retrained ones. ``after_efficientnet=True`` adds the networks of
+    :data:`convnets.zoo.FAMILIES_AFTER_EFFICIENTNET` (ResNeXt to ConvNeXt), left out by
+    default so that the milestone pages' figures show the milestones only.
     """
+    versions = _check_versions(versions)
     out = []
     for row in load() if rows is None else rows:
-        if row["top1"] is None:
+        if row["top1"] is None or weights_version(row) not in (None, *versions):
+            continue
+        if not after_efficientnet and zoo.get(row["network"]).family in zoo.FAMILIES_AFTER_EFFICIENTNET:
             continue
         entry = zoo.get(row["network"])
         size = row["test_size"] if row["source"] == "weights" else entry.input_size
         counts = zoo.counts(row["network"], size)
         label = row["network"].replace("-torchvision", "").replace("efficientnet-", "EffNet-").replace("-v1", "")
+        label += " (V2)" if weights_version(row) == "V2" else ""
         out.append(dict(row, family=entry.family, params=counts.params, macs=counts.macs, label=label))
     return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .checks import one_of, positive_int, probability
 
-ACTIVATIONS = {"relu", "relu6", "silu", "sigmoid"}
+ACTIVATIONS = {"relu", "relu6", "silu", "sigmoid", "hardswish", "hardsigmoid", "gelu"}
 
 
 # ----------------------------------------------------------------------- leaves
@@ -53,7 +53,8 @@ class BatchNorm:
 
 @dataclass(frozen=True)
 class Act:
-    """Element-wise activation: relu, relu6, silu (swish) or sigmoid."""
+    """Element-wise activation: relu, relu6, silu (swish), sigmoid, or, for the networks after
+    EfficientNet, hardswish and hardsigmoid (MobileNetV3) and gelu (ConvNeXt)."""
 
     kind: str = "relu"
 
@@ -133,6 +134,38 @@ class Dropout:
         probability("Dropout p", self.p)
 
 
+# --------------------------------------------- leaves of the networks after EfficientNet
+@dataclass(frozen=True)
+class LayerNorm:
+    """Layer normalisation over the channels of each pixel (ConvNeXt's LayerNorm2d): 2 parameters per channel.
+
+    Each example's C values at one pixel are normalised to zero mean and unit variance, then
+    scaled and shifted per channel. No running statistics: training and inference agree.
+    """
+
+    eps: float = 1e-6
+
+
+@dataclass(frozen=True)
+class LayerScale:
+    """Multiply each channel by a learnable gamma, initialised to ``init`` (ConvNeXt): 1 parameter per channel."""
+
+    init: float = 1e-6
+
+
+@dataclass(frozen=True)
+class StochasticDepth:
+    """Drop a residual body for a whole example with probability ``p`` in training (Huang et al., 2016).
+
+    The identity at inference; no parameters. It goes last in a residual body.
+    """
+
+    p: float = 0.0
+
+    def __post_init__(self):
+        probability("StochasticDepth p", self.p)
+
+
 # ------------------------------------------------------------------- containers
 @dataclass(frozen=True)
 class Seq:
@@ -197,11 +230,13 @@ def describe(leaf) -> str:
     if isinstance(leaf, (MaxPool, AvgPool)):
         return f"{type(leaf).__name__} {leaf.kernel}x{leaf.kernel}/{leaf.stride}"
     if isinstance(leaf, Act):
-        return leaf.kind.capitalize() if leaf.kind != "silu" else "SiLU"
+        return {"silu": "SiLU", "gelu": "GELU"}.get(leaf.kind, leaf.kind.capitalize())
     if isinstance(leaf, Dropout):
         return f"Dropout {leaf.p}"
     if isinstance(leaf, Scale):
         return f"Scale x{leaf.factor:g}"
+    if isinstance(leaf, StochasticDepth):
+        return f"StochasticDepth {leaf.p:.3g}"
     return type(leaf).__name__
 
 

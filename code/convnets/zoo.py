@@ -56,9 +56,26 @@ def _entries():
     for b, (_, _, resolution, _) in A.EFFICIENTNET_COEFFICIENTS.items():
         yield Entry(f"efficientnet-{b}", "EfficientNet", 2019, resolution, functools.partial(A.efficientnet, b),
                     "tan2019efficientnet")
+    # after EfficientNet; years are when each work first appeared (arXiv), input sizes torchvision's evaluation crops
+    yield Entry("resnext50-32x4d", "ResNeXt", 2016, 224, A.resnext50_32x4d, "xie2017aggregated",
+                "cardinality 32: grouped 3x3 convolutions, 4 channels per group")
+    yield Entry("wide-resnet50-2", "Wide ResNet", 2016, 224, A.wide_resnet50_2, "zagoruyko2016wide",
+                "ResNet-50 with bottlenecks twice as wide inside")
+    for name in A.REGNET_MODELS:
+        yield Entry(name, "RegNet", 2020, 224, functools.partial(A.regnet, name), "radosavovic2020designing",
+                    "widths and depths from the quantised linear rule" + (", SE" if "regnety" in name else ""))
+    for name in A.CONVNEXT_STAGES:
+        yield Entry(name, "ConvNeXt", 2022, 224, functools.partial(A.convnext, name), "liu2022convnet",
+                    "depthwise 7x7, layer norm, inverted bottleneck, layer scale")
+    yield Entry("efficientnetv2-s", "EfficientNetV2", 2021, 384, A.efficientnet_v2_s, "tan2021efficientnetv2",
+                "Fused-MBConv then MBConv; evaluated at 384")
+    yield Entry("mobilenet-v3-large", "MobileNetV3", 2019, 224, A.mobilenet_v3_large, "howard2019searching",
+                "hard-swish, SE with hard-sigmoid gate")
 
 
 ZOO: dict[str, Entry] = {e.name: e for e in _entries()}
+#  the families that came after EfficientNet (the chapter's closing page); the others are the milestones and MobileNetV2
+FAMILIES_AFTER_EFFICIENTNET = ("ResNeXt", "Wide ResNet", "RegNet", "ConvNeXt", "EfficientNetV2", "MobileNetV3")
 
 
 def get(name: str) -> Entry:
