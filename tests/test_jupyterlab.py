@@ -50,7 +50,8 @@ def _missing(reason: str):
 
 def expected_figures(path: Path) -> int:
     """Figures the site shows for this page: the code cells that carry figure metadata."""
-    return sum(1 for c in jupytext.read(path).cells if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {}))
+    cells = jupytext.read(path).cells
+    return sum(1 for c in cells if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {}))
 
 
 def collapsed_cells(path: Path, what: str) -> int:
@@ -131,7 +132,8 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
             const solutions = [...nb.querySelectorAll('details')].filter(d => /Solution/.test(d.innerText));
             return {
                 images: nb.querySelectorAll('.jp-OutputArea-output img, .jp-OutputArea-output svg').length,
-                stderr: [...nb.querySelectorAll(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
+                stderr: [...nb.querySelectorAll(
+                    ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
                     .map(e => e.innerText.slice(0, 300)),
                 markdown,
                 solutions: solutions.length,

@@ -62,7 +62,7 @@ def test_hidden_cells_are_collapsed_in_jupyterlab(notebook):
     name, nb = notebook
     for cell in nb.cells:
         if cell.cell_type == "code" and "remove-input" in tags(cell):
-            assert hidden_in_jupyterlab(cell), f"{name}: hidden cell without jupyter.source_hidden: {cell.source[:60]!r}"
+            assert hidden_in_jupyterlab(cell), f"{name}: hidden cell shown in JupyterLab: {cell.source[:60]!r}"
 
 
 def test_markdown_uses_only_what_both_renderers_know(notebook):
