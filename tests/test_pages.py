@@ -9,6 +9,7 @@ their downloads), ``test_jupyterlab.py`` (Run All in JupyterLab).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import jupytext
@@ -118,3 +119,15 @@ def test_no_page_mentions_an_earlier_version():
         text = path.read_text().lower()
         for phrase in ("seed version", "seed page", "earlier version of this", "previous version of this"):
             assert phrase not in text, f"{path.name}: {phrase!r}"
+
+
+def test_without_convnets_the_first_cell_says_how_to_install_it():
+    """A downloaded notebook run where convnets is not installed stops at once with instructions."""
+    first = next(c for c in jupytext.read(CHAPTERS / "index.md").cells if c.cell_type == "code")
+    blocked = dict(sys.modules, convnets=None)          # None in sys.modules: "import convnets" fails
+    namespace: dict = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "modules", blocked)
+        with pytest.raises(ModuleNotFoundError, match=r"pip install -r requirements.txt") as error:
+            exec(first.source, namespace)
+    assert "convnets" in str(error.value) and error.value.__cause__ is None
