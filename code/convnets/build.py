@@ -13,7 +13,7 @@ import numpy as np
 from . import layers as L
 from . import network as N
 from .accounting import count, walk
-from .conv import Conv2d
+from .conv_fast import FastConv2d
 from .spec import (
     LRN,
     Act,
@@ -38,8 +38,8 @@ _ACTIVATIONS = {"relu": L.ReLU, "relu6": L.ReLU6, "silu": L.SiLU, "sigmoid": L.S
 
 def _make_leaf(node, shape, rng, dtype, gain):
     if isinstance(node, Conv):
-        return Conv2d(shape[0], node.out, node.kernel, node.stride, node.pad, node.groups, node.bias,
-                      rng=rng, gain=gain, dtype=dtype)
+        return FastConv2d(shape[0], node.out, node.kernel, node.stride, node.pad, node.groups, node.bias,
+                          rng=rng, gain=gain, dtype=dtype)
     if isinstance(node, Linear):
         return L.Linear(shape[0], node.out, node.bias, rng=rng, gain=gain, dtype=dtype)
     if isinstance(node, BatchNorm):
