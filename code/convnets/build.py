@@ -53,8 +53,7 @@ def _make_leaf(node, shape, rng, dtype, gain):
     if isinstance(node, AvgPool):
         return L.AvgPool2d(node.kernel, node.stride, node.padding)
     if isinstance(node, AdaptiveAvgPool):
-        k = shape[1] // node.size
-        return L.AvgPool2d(k, k) if k > 1 else N.Sequential(name="identity")
+        return L.AdaptiveAvgPool2d(node.size)
     if isinstance(node, GlobalAvgPool):
         return L.GlobalAvgPool(node.keepdims)
     if isinstance(node, Flatten):
