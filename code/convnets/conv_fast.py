@@ -83,7 +83,7 @@ def scratch() -> Scratch:
 
 def all_finite(a: np.ndarray) -> bool:
     """Whether ``a`` holds no NaN or infinity, by its sum (a sum that overflows says no: safe, only slower)."""
-    return bool(np.isfinite(np.sum(a)))
+    return math.isfinite(a.sum())
 
 
 @functools.lru_cache(maxsize=64, typed=True)
@@ -197,7 +197,7 @@ class FastConv2d(Conv2d):
 
     def forward(self, x):
         self._check_input(x, 4, self.in_channels, "input channels")
-        self.cache = self.way = self.produced = None     # a forward that fails leaves backward nothing to use
+        self.way = self.produced = None         # a forward that fails leaves backward nothing to use
         n, _, h, w = x.shape
         if x.dtype != self.params["W"].dtype or n == 0:
             return self._forward_reference(x)
@@ -209,8 +209,6 @@ class FastConv2d(Conv2d):
 
     def backward(self, dout):
         self._check_dout(dout)
-        if self.way == "dense" and not all_finite(dout):
-            self._forward_reference(self.cache[0])          # the same output again; Conv2d's cache for backward
         if self.way == "reference":
             return super().backward(dout)
         if self.way == "dense":
@@ -430,6 +428,9 @@ class FastConv2d(Conv2d):
         dmatrix = (x.reshape(n, -1).T @ dout_rows).reshape(c, h * w, o, -1)     # dL/dM
         # a weight sits in M once for every (input pixel, output pixel) pair its tap joins
         dweights = np.tensordot(dmatrix, taps, axes=([1, 3], [0, 2]))             # (C_in, C_out, k*k)
+        if not all_finite(dweights):           # dout holds a NaN or infinity (x has none): see the class doc
+            self._forward_reference(x)         # the same output again, and Conv2d's cache for its backward
+            return super().backward(dout)
         self.grads["W"] += dweights.transpose(1, 0, 2).reshape(self.params["W"].shape)
         if "b" in self.params:
             self.grads["b"] += channel_sum(dout)
