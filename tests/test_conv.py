@@ -197,8 +197,8 @@ def test_tap_matrix_checks_its_arguments():
 @pytest.mark.parametrize("cls", [Conv2d, FastConv2d])
 @pytest.mark.parametrize("size", [(8, 7), (2, 2)], ids=["im2col", "tiny"])
 def test_conv_rejects_a_dout_of_another_dtype(layer_dtype, dout_dtype, cls, size):
-    """Rejected, not cast: the fast layer once answered with a wrong dW (its kept columns were
-    looked up in dout's dtype and came back as an uninitialised array)."""
+    """Rejected, not cast. (A backward that looked the kept columns up in dout's dtype would
+    get an uninitialised array back and return a wrong dW.)"""
     conv = cls(4, 8, 3, 1, 1, rng=np.random.default_rng(0), dtype=layer_dtype)
     out = conv.forward(rand(2, 4, *size).astype(layer_dtype))
     with pytest.raises(TypeError, match=rf"dout has dtype {np.dtype(dout_dtype)}, expected {np.dtype(layer_dtype)}"):

@@ -106,7 +106,7 @@ def test_backward_before_forward(name):
 
 @pytest.mark.parametrize("name", ["ReLU", "BatchNorm", "MaxPool2d", "Linear"])
 def test_messages_name_the_layer(name):
-    """The cases that once broadcast silently or failed with NumPy's own message."""
+    """ReLU would broadcast a larger dout, BatchNorm take one of another batch, MaxPool2d and Linear fail in NumPy."""
     layer, _, out = forward(name)
     layer.name = "stage2.block.3 (X)"
     with pytest.raises(ValueError, match=r"^stage2\.block\.3 \(X\): dout has shape"):
