@@ -46,7 +46,7 @@ class Conv:
 
 @dataclass(frozen=True)
 class BatchNorm:
-    """Batch normalisation: 2 parameters (gamma, beta) per channel."""
+    """Batch normalisation: 2 parameters (gamma, beta) per channel; ``eps`` is added to the variance."""
 
     eps: float = 1e-5
 
@@ -91,11 +91,14 @@ class AvgPool:
 class AdaptiveAvgPool:
     """Average pooling to a fixed ``size`` x ``size`` output (torchvision's AlexNet/VGG).
 
-    Only exact divisions are supported (input size a multiple of ``size``), where it
-    equals an average pool with kernel = stride = input / size.
+    Any input size, as in PyTorch: output row i averages input rows floor(i H / size)
+    to ceil((i + 1) H / size) - 1 (overlapping bins when ``size`` does not divide H).
     """
 
     size: int
+
+    def __post_init__(self):
+        positive_int("AdaptiveAvgPool size", self.size)
 
 
 @dataclass(frozen=True)
