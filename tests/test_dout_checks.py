@@ -40,6 +40,12 @@ LAYERS = {
     "Concat": (lambda: N.Concat(conv3(), L.ReLU()), IMAGES),
     "DenseConcat": (lambda: N.DenseConcat(conv3()), IMAGES),
     "Gate": (lambda: N.Gate(N.Sequential(L.GlobalAvgPool(keepdims=True), L.Sigmoid())), IMAGES),
+    "LayerNorm2d": (lambda: L.LayerNorm2d(3), IMAGES),
+    "LayerScale": (lambda: L.LayerScale(3, init=0.5), IMAGES),
+    "StochasticDepth": (lambda: L.StochasticDepth(0.5), IMAGES),
+    "Hardswish": (lambda: L.Hardswish(), IMAGES),
+    "Hardsigmoid": (lambda: L.Hardsigmoid(), IMAGES),
+    "GELU": (lambda: L.GELU(), IMAGES),
 }
 
 

@@ -227,3 +227,14 @@ def test_adaptive_avg_pool_overlapping_bins_by_hand():
 
 def test_adaptive_avg_pool_gradients():
     check_layer(L.AdaptiveAvgPool2d(3), rand(2, 2, 7, 5))
+
+
+def test_pooling_definitions_refuse_what_the_layers_refuse():
+    """count() must not accept a pooling the layers reject (PyTorch: padding at most half the kernel)."""
+    from convnets.spec import AvgPool, MaxPool
+    for kind in (MaxPool, AvgPool):
+        assert kind(3, 2, 1).padding == 1
+        with pytest.raises(ValueError, match=r"padding must be at most kernel // 2 = 1, got 2"):
+            kind(3, 2, 2)
+        with pytest.raises(TypeError, match="kernel must be an integer"):
+            kind(2.5, 2)

@@ -21,6 +21,8 @@ offsets (k*k of them), never over pixels or channels.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -566,7 +568,7 @@ class LayerNorm2d(Layer):
         inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=1, keepdims=True) + self.eps)
         x_hat = centred * inv_std                                  # (N, C, H, W), statistics (N, 1, H, W)
         self.cache = (x_hat, inv_std, shape)
-        return self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape)
+        return self._output(self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape))
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -595,10 +597,11 @@ class LayerScale(Layer):
         self._check_input(x, (2, 4), self.channels, "channels")
         shape = (1, -1) + (1,) * (x.ndim - 2)
         self.cache = (x, shape)
-        return x * self.params["gamma"].reshape(shape)
+        return self._output(x * self.params["gamma"].reshape(shape))
 
     def backward(self, dout):
-        x, shape = self._check_dout(self.cache)
+        self._check_dout(dout)
+        x, shape = self.cache
         self.grads["gamma"] += channel_sum(dout * x)
         return dout * self.params["gamma"].reshape(shape)
 
@@ -621,12 +624,13 @@ class StochasticDepth(Layer):
         array("x", x, ndim=(2, 3, 4), layer=self.name)
         if not self.training or self.p == 0:
             self.cache = None
-            return x
+            return self._output(x)
         keep = self.rng.random((x.shape[0],) + (1,) * (x.ndim - 1)) >= self.p     # one draw per example
         self.cache = (keep / (1 - self.p)).astype(x.dtype)
-        return x * self.cache
+        return self._output(x * self.cache)
 
     def backward(self, dout):
+        self._check_dout(dout)
         return dout if self.cache is None else dout * self.cache
 
 
@@ -635,10 +639,11 @@ class Hardswish(Layer):
 
     def forward(self, x):
         self.cache = x
-        return x * np.clip(x + 3, 0, 6) / 6
+        return self._output(x * np.clip(x + 3, 0, 6) / 6)
 
     def backward(self, dout):
-        x = self._check_dout(self.cache)
+        self._check_dout(dout)
+        x = self.cache
         slope = np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0))    # (x (x + 3) / 6)' = x / 3 + 1/2
         return dout * slope.astype(dout.dtype, copy=False)
 
@@ -648,10 +653,10 @@ class Hardsigmoid(Layer):
 
     def forward(self, x):
         self.cache = (x > -3) & (x < 3)
-        return np.clip(x + 3, 0, 6) / 6
+        return self._output(np.clip(x + 3, 0, 6) / 6)
 
     def backward(self, dout):
-        return dout * self._check_dout(self.cache) / 6
+        return self._check_dout(dout) * self.cache / 6
 
 
 class GELU(Layer):
@@ -663,11 +668,12 @@ class GELU(Layer):
     def forward(self, x):
         from scipy.special import erf  # scipy is in the book's requirements; only GELU needs it
 
-        cdf = 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+        cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))             # Python floats keep x's dtype
         self.cache = (x, cdf)
-        return x * cdf
+        return self._output(x * cdf)
 
     def backward(self, dout):
-        x, cdf = self._check_dout(self.cache)
-        pdf = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+        self._check_dout(dout)
+        x, cdf = self.cache
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
         return dout * (cdf + x * pdf)

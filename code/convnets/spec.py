@@ -79,12 +79,27 @@ class MaxPool:
     padding: int = 0
     ceil_mode: bool = False
 
+    def __post_init__(self):
+        _check_pool("MaxPool", self.kernel, self.stride, self.padding)
+
 
 @dataclass(frozen=True)
 class AvgPool:
     kernel: int
     stride: int
     padding: int = 0
+
+    def __post_init__(self):
+        _check_pool("AvgPool", self.kernel, self.stride, self.padding)
+
+
+def _check_pool(kind: str, kernel, stride, padding) -> None:
+    """Pooling's arguments, with PyTorch's rule that padding is at most half the kernel (the layers' too)."""
+    positive_int(f"{kind} kernel", kernel)
+    positive_int(f"{kind} stride", stride)
+    positive_int(f"{kind} padding", padding, minimum=0)
+    if padding > kernel // 2:
+        raise ValueError(f"{kind} padding must be at most kernel // 2 = {kernel // 2}, got {padding}")
 
 
 @dataclass(frozen=True)
