@@ -260,7 +260,7 @@ def layer_cost_figure(counts):
             names.append(f"conv{n_conv}")
     params = 100 * np.array([r.params for r in weighted]) / counts.params
     macs = 100 * np.array([r.macs for r in weighted]) / counts.macs
-    fig, ax = figure(width=5.6, height=0.3 * len(weighted) + 1.4)
+    fig, ax = figure(width=5.0, height=0.3 * len(weighted) + 1.4)
     y = np.arange(len(weighted))
     h = 0.4
     ax.barh(y - h / 2, params, h, color=OKABE_ITO["orange"], edgecolor="black", linewidth=0.5,
@@ -290,7 +290,7 @@ def channel_growth_figure(inputs):
     if inputs.ndim != 1 or len(inputs) < 2 or not np.issubdtype(inputs.dtype, np.integer):
         raise ValueError(f"inputs must be a list of at least two channel counts (integers), got {inputs!r}")
     layers = np.arange(1, len(inputs) + 1)
-    fig, ax = figure(width=5.6, height=3.4)
+    fig, ax = figure(width=4.8, height=3.3)
     ax.plot(layers, inputs, color=OKABE_ITO["green"], marker="o", markersize=3)
     starts = [0, *(i + 1 for i in range(len(inputs) - 1) if inputs[i + 1] < inputs[i]), len(inputs)]
     for b, (lo, hi) in enumerate(zip(starts[:-1], starts[1:], strict=True), start=1):
@@ -308,7 +308,8 @@ def channel_growth_figure(inputs):
 def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
     """Parameters of a stack of 3x3 convolutions and of one larger convolution, per receptive field.
 
-    Each line is labelled beside its second-last point (no legend to cover the data).
+    Each line is labelled beside it, below the stack's last point and above the single layer's
+    second-last (no legend to cover the data).
     """
     fields = np.asarray(fields)
     single, stack = np.asarray(single_params) / 1e6, np.asarray(stack_params) / 1e6
@@ -316,13 +317,13 @@ def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
         raise ValueError(f"fields, stack_params and single_params must have the same length (>= 2), got "
                          f"{len(fields)}, {len(stack)} and {len(single)}")
     positive_int("channels", channels)
-    fig, ax = figure(width=5.6, height=3.4)
+    fig, ax = figure(width=4.8, height=3.3)
     ax.plot(fields, single, color=OKABE_ITO["vermillion"], marker="o")
     ax.plot(fields, stack, color=OKABE_ITO["blue"], marker="s", linestyle="--")
     ax.annotate("one k×k convolution", (fields[-2], single[-2]), xytext=(-12, 8), textcoords="offset points",
                 ha="right", va="bottom", fontsize=10, color=OKABE_ITO["vermillion"])
-    ax.annotate("stack of 3×3 convolutions", (fields[-2], stack[-2]), xytext=(0, -14), textcoords="offset points",
-                ha="center", va="top", fontsize=10, color=OKABE_ITO["blue"])
+    ax.annotate("stack of 3×3\nconvolutions", (fields[-1], stack[-1]), xytext=(0, -22), textcoords="offset points",
+                ha="right", va="top", fontsize=10, color=OKABE_ITO["blue"])
     ax.set_xticks(fields, [f"{f}×{f}" for f in fields])
     ax.set_xlabel("receptive field")
     ax.set_ylabel(f"parameters (millions),\n{channels} channels in and out")
