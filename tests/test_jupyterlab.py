@@ -36,8 +36,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = bool(os.environ.get("CI"))
 SHOTS = ROOT / "_build" / "screenshots" / "jupyterlab"
 RAW = ["{glue", "{cite", "{eval", "{numref", "{doc}", "```{", ":::{", "Unknown Directive", "Citation Not Found"]
-TEST_SETTINGS = {       # for the test only: every cell in the page (no windowing), no news pop-up
+TEST_SETTINGS = {       # for the test only: every cell in the page (no windowing), no news pop-up, and the
+    # pages never saved back (jupytext would rewrite their source)
     "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
@@ -113,6 +115,7 @@ def shut_down_kernels(url: str) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_page_runs_in_jupyterlab(path, lab, browser):
+    source = path.read_bytes()
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     try:
         page.goto(f"{lab}/lab/tree/chapters/{path.name}")
@@ -149,6 +152,7 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
     finally:
         page.close()
         shut_down_kernels(lab)
+    assert path.read_bytes() == source, f"{path.stem}: JupyterLab rewrote the page's source"
     assert seen["stderr"] == [], f"{path.stem}: error or stderr output {seen['stderr']}"
     assert seen["images"] >= expected_figures(path), f"{path.stem}: {seen['images']} images shown"
     raw = [marker for marker in RAW if marker in seen["markdown"]]

@@ -25,7 +25,7 @@ from .spec import Act, BatchNorm, Linear, Residual, Scale, Seq
 # ------------------------------------------------------------------ the 1-D stack
 def dense_block(width: int, *, residual: bool, norm: bool, variant: str = "pre",
                 shortcut_scale: float = 1.0) -> Seq | Residual:
-    """The seed page's block, a 1-D analogue of a ResNet block on vectors of ``width``.
+    """A 64-wide fully connected analogue of a ResNet block: vectors of ``width`` instead of images.
 
     Dense matrices stand where a ResNet has 3x3 convolutions, and batch norm over the batch
     (``norm=True``) where it normalises over the batch and pixels.
@@ -64,7 +64,7 @@ class GradientFlow:
 
     input_grad: np.ndarray      # (depth + 1,): ||dL/dx_l|| at the input of block l (last: the output)
     weight_grad: np.ndarray     # (depth,): ||dL/dW|| of all weights in block l
-    activation_std: np.ndarray  # (depth + 1,): std of x_l, for comparison with the seed's figure
+    activation_std: np.ndarray  # (depth + 1,): std of x_l, what a commonly copied figure plots instead
     settings: dict = field(default_factory=dict)
 
     @property
