@@ -341,3 +341,60 @@ def kernel_family_dimension(channels: int, layers: int = 3, kernel: int = 3, *, 
             unit[index] = 1.0
             columns.append(compose_kernels(*weights[:layer], unit, *weights[layer + 1:]).ravel())
     return int(np.linalg.matrix_rank(np.array(columns).T))
+# =========================================================================================
+# ---- degradation page: the weight gradients of a real network, layer by layer
+@dataclass
+class LayerGradients:
+    """What :func:`weight_gradients` measured, one entry per convolution on the main path (input side first)."""
+
+    names: tuple[str, ...]      # each convolution's path in the network, e.g. "stage2.block1.0.body.3"
+    norms: np.ndarray           # (layers,): ||dL/dW|| of each convolution's weights
+    loss: float                 # the mean cross-entropy of the batch
+
+    @property
+    def spread(self) -> float:
+        """How many times larger the first convolution's weight gradient is than the last one's."""
+        return float(self.norms[0] / self.norms[-1])
+
+    @property
+    def per_layer(self) -> float:
+        """The factor per layer that, compounded from the last convolution to the first, gives :attr:`spread`."""
+        return self.spread ** (1 / (len(self.norms) - 1))
+
+
+def weight_gradients(network, x: np.ndarray, y: np.ndarray, *, seed: int = 0) -> LayerGradients:
+    """The norm of each convolution's weight gradient for one batch, from the input side to the output.
+
+    ``network`` is a definition (:mod:`convnets.spec`), built here with ``seed`` and the dtype
+    of ``x``: these are the very weights :func:`train` starts from with the same seed, so the
+    result describes the network at initialisation. It may also be a built network (for
+    example ``History.model`` after training), used as it is, in training mode (batch norm
+    normalises with the batch's statistics, as in a training step).
+
+    One forward and backward pass of the mean softmax cross-entropy of the batch (``x``:
+    (N, C, H, W), ``y``: (N,) class indices), on one BLAS thread like :func:`train`.
+    Convolutions on a shortcut (projections) are left out, so that a plain network and its
+    residual twin report the same layers in the same order.
+    """
+    from .conv import Conv2d
+    from .layers import Layer
+
+    array("x", x, ndim=4)
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer) or y.shape != (x.shape[0],):
+        raise ValueError(f"y must hold {x.shape[0]} integer class indices, one per image of x, "
+                         f"got dtype {y.dtype} and shape {y.shape}")
+    if isinstance(network, Layer):
+        model = network.train()
+    else:
+        model = build(network, x.shape[1:], seed=seed, dtype=x.dtype)   # raises TypeError for a non-definition
+    convs = [layer for layer in model.layers() if isinstance(layer, Conv2d) and "shortcut" not in layer.name]
+    if len(convs) < 2:
+        raise ValueError(f"network must have at least two convolutions on its main path, got {len(convs)}")
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.zero_grad()
+        loss, dlogits = softmax_cross_entropy(model.forward(x), y)
+        model.backward(dlogits.astype(x.dtype))
+    norms = np.array([float(np.linalg.norm(layer.grads["W"])) for layer in convs])
+    names = tuple(layer.name.removesuffix(" (Conv2d)") for layer in convs)
+    return LayerGradients(names, norms, float(loss))

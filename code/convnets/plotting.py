@@ -175,28 +175,43 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params"):
 
 @styled
 def training_figure(histories: dict):
-    """Training loss and test error per epoch: plain networks left, residual right.
+    """Training loss per epoch, one line per depth: plain networks above, residual networks below.
 
-    ``histories`` maps (depth, residual: bool) to :class:`convnets.experiments.History`.
+    ``histories`` maps (depth, residual: bool) to :class:`convnets.experiments.History`,
+    with a plain and a residual history for every depth. The two panels are stacked and
+    share their log-scale axes, so the same height means the same loss; the legend (one
+    entry per depth) sits above them, outside the data. The alt text states each run's final
+    training loss and test error.
     """
+    if not isinstance(histories, dict) or not histories:
+        raise TypeError(f"histories must be a non-empty dict of (depth, residual) -> History, got {histories!r:.80}")
+    missing = [(d, r) for d in {d for d, _ in histories} for r in (False, True) if (d, r) not in histories]
+    if missing:
+        raise ValueError(f"histories needs a plain and a residual run for every depth; missing {sorted(missing)}")
     depths = sorted({d for d, _ in histories})
     colours = [OKABE_ITO[c] for c in ("sky", "orange", "vermillion", "purple", "green")]
     markers = "os^Dv"
-    fig, axes = figure(2, 2, width=MAX_WIDTH, height=5.6, sharex=True, sharey="row")
-    for col, residual in enumerate((False, True)):
+    fig, axes = figure(1, 2, width=MAX_WIDTH, height=5.0, sharex=True, sharey=True)
+    for ax, residual in zip(axes, (False, True), strict=True):
         for i, depth in enumerate(depths):
             h = histories[(depth, residual)]
-            epochs = np.arange(1, len(h.train_loss) + 1)
-            style = dict(color=colours[i % 5], marker=markers[i % 5], markersize=4, label=f"{depth} layers")
-            axes[0, col].semilogy(epochs, h.train_loss, **style)
-            axes[1, col].plot(epochs, 100 * np.array(h.test_error), **style)
-        axes[0, col].set_title("plain" if not residual else "residual")
-        axes[1, col].set_xlabel("epoch")
-        for row in (0, 1):
-            axes[row, col].grid(True, which="major", alpha=0.3)
-    axes[0, 0].set_ylabel("training loss (log scale)")
-    axes[1, 0].set_ylabel("test error (%)")
-    axes[0, 0].legend(frameon=False)
+            ax.semilogy(np.arange(1, len(h.train_loss) + 1), h.train_loss, color=colours[i % 5],
+                        marker=markers[i % 5], markersize=4, label=f"{depth} layers")
+        ax.set_title("residual networks" if residual else "plain networks", loc="left")
+        ax.set_ylabel("training loss")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[-1].set_xlabel("epoch")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=len(depths), frameon=False)
+
+    def finals(residual, key, scale, fmt):
+        return ", ".join(f"{d} layers {scale * getattr(histories[(d, residual)], key)[-1]:{fmt}}" for d in depths)
+
+    epochs = len(histories[(depths[0], False)].train_loss)
+    fig.alt = (f"Two line charts of the training loss on a log scale over {epochs} epochs, one line per depth, "
+               f"plain networks above and residual networks below on the same axes. At the last epoch, plain: "
+               f"{finals(False, 'train_loss', 1, '.3f')}; residual: {finals(True, 'train_loss', 1, '.3f')}. "
+               f"Final test error in per cent, plain: {finals(False, 'test_error', 100, '.1f')}; "
+               f"residual: {finals(True, 'test_error', 100, '.1f')}.")
     return fig
 
 
@@ -226,12 +241,23 @@ def euler_figure(flow):
 
 @styled
 def digits_figure(images, labels, n: int = 10):
-    """The first image of each class, 8x8 grey-scale."""
+    """The first image of each class 0 .. n-1: ``images`` (N, 1, H, W), ``labels`` (N,) class indices."""
+    images, labels = np.asarray(images), list(np.asarray(labels))
+    if images.ndim != 4 or images.shape[1] != 1 or len(images) != len(labels):
+        raise ValueError(f"images must be (N, 1, H, W) grey-scale with one label each, got images {images.shape} "
+                         f"and {len(labels)} labels")
+    missing = [c for c in range(n) if c not in labels]
+    if missing:
+        raise ValueError(f"labels must contain every class 0 .. {n - 1}; missing {missing}")
     fig, axes = figure(n, width=MAX_WIDTH, height=1.1)
     for ax, label in zip(axes, range(n), strict=True):
-        ax.imshow(images[list(labels).index(label), 0], cmap="gray_r")
+        ax.imshow(images[labels.index(label), 0], cmap="gray_r")
         ax.set_title(str(label))
         ax.axis("off")
+    h, w = images.shape[2:]
+    fig.alt = (f"{n} small {h} by {w} pixel grey-scale images in a row, the first training image of each class, "
+               f"labelled {', '.join(str(c) for c in range(n))}: handwritten digits, dark strokes on a light "
+               "background.")
     return fig
 
 
@@ -328,4 +354,63 @@ def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
     ax.set_xlabel("receptive field")
     ax.set_ylabel(f"parameters (millions),\n{channels} channels in and out")
     ax.grid(True, alpha=0.3)
+    return fig
+
+
+
+# =========================================================================================
+# ---- degradation page: weight gradients of a real network, layer by layer
+@styled
+def layer_gradient_figure(series: dict, *, ylabel: str = "norm of the weight gradient"):
+    """Each convolution's weight-gradient norm against its position, one line per network.
+
+    ``series`` maps a label ("plain", "residual", ...) to a
+    :class:`convnets.experiments.LayerGradients`; all must report as many convolutions, in
+    the same stages (a plain network and its residual twin do). Stages (the first part of each name: stem,
+    stage1, ...) are shaded alternately and named at the top; each line is labelled where the
+    lines are furthest apart in the middle half of the plot (above the top one, below the
+    others), so no legend covers the data. A label containing "plain" or "residual" gets
+    the chapter's plain or residual style.
+    """
+    if not isinstance(series, dict) or not series:
+        raise TypeError(f"series must be a non-empty dict of label -> LayerGradients, got {type(series).__name__}")
+    first = next(iter(series.values()))
+    for label, result in series.items():
+        if not hasattr(result, "norms") or not hasattr(result, "names"):
+            raise TypeError(f"series[{label!r}] must be a LayerGradients, got {type(result).__name__}")
+        if [n.split(".")[0] for n in result.names] != [n.split(".")[0] for n in first.names]:
+            raise ValueError(f"series[{label!r}] reports other layers than the first series: every network must "
+                             "have as many convolutions on its main path, in the same stages")
+    layers = np.arange(1, len(first.names) + 1)
+    fig, ax = figure(width=MAX_WIDTH, height=3.6)
+    stages = [name.split(".")[0] for name in first.names]
+    start = 0
+    for i, stage in enumerate(stages + [None]):
+        if i == len(stages) or stage != stages[start]:
+            if len(set(stages[:i])) % 2 == 0:
+                ax.axvspan(start + 0.5, i + 0.5, color="0.93", zorder=0, linewidth=0)
+            ax.text((start + i + 1) / 2, 1.01, stages[start].replace("stage", "stage "), ha="center", va="bottom",
+                    transform=ax.get_xaxis_transform(), fontsize=10, color="0.3")
+            start = i
+    others = iter(["green", "orange", "purple", "sky"])
+    logs = np.log([np.asarray(r.norms, float) for r in series.values()])
+    middle = slice(len(layers) // 4, max(len(layers) // 4 + 1, 3 * len(layers) // 4))   # away from the stage names
+    gap = logs.max(axis=0) - logs.min(axis=0)
+    at = middle.start + int(np.argmax(gap[middle]))                 # label where the lines are furthest apart
+    for (label, result), log in zip(series.items(), logs, strict=True):
+        style = (PLAIN_STYLE if "plain" in label else RESIDUAL_STYLE if "residual" in label
+                 else dict(color=OKABE_ITO[next(others)], marker="^", linestyle="-"))
+        ax.semilogy(layers, result.norms, markersize=3.5, linewidth=1.3, **style)
+        above = log[at] >= logs[:, at].max()
+        ax.annotate(label, (layers[at], result.norms[at]), xytext=(0, 9 if above else -12), textcoords="offset points",
+                    ha="center", va="bottom" if above else "top", fontsize=10, color=style["color"],
+                    fontweight="bold")
+    ax.set_xlim(0.5, len(layers) + 0.5)
+    ends = "; ".join(f"{label}: {r.norms[0]:.3g} at the first and {r.norms[-1]:.3g} at the last, "
+                     f"{r.norms[0] / r.norms[-1]:.3g} times" for label, r in series.items())
+    fig.alt = (f"Log-scale line chart of the norm of each convolution's weight gradient against its position, "
+               f"1 to {len(layers)} from the input side, stages shaded; {ends}.")
+    ax.set_xlabel("convolution (1 = next to the input)")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", axis="y", alpha=0.3)
     return fig
