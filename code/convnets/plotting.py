@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import struct
 
 import matplotlib as mpl
@@ -30,7 +31,13 @@ PLAIN_STYLE = dict(color=OKABE_ITO["vermillion"], marker="o", linestyle="-")
 RESIDUAL_STYLE = dict(color=OKABE_ITO["blue"], marker="s", linestyle="-")
 FAMILY_COLOURS = {"AlexNet": OKABE_ITO["black"], "VGG": OKABE_ITO["orange"], "GoogLeNet": OKABE_ITO["purple"],
                   "ResNet": OKABE_ITO["blue"], "DenseNet": OKABE_ITO["green"], "MobileNetV2": OKABE_ITO["sky"],
-                  "EfficientNet": OKABE_ITO["vermillion"]}
+                  "EfficientNet": OKABE_ITO["vermillion"],
+                  # after EfficientNet: a descendant shares its ancestor's colour and is drawn with squares
+                  "ResNeXt": OKABE_ITO["blue"], "Wide ResNet": OKABE_ITO["blue"], "RegNet": OKABE_ITO["green"],
+                  "ConvNeXt": OKABE_ITO["purple"], "EfficientNetV2": OKABE_ITO["vermillion"],
+                  "MobileNetV3": OKABE_ITO["sky"]}
+FAMILY_MARKERS = {family: "s" if family in ("ResNeXt", "Wide ResNet", "RegNet", "ConvNeXt", "EfficientNetV2",
+                                             "MobileNetV3") else "o" for family in FAMILY_COLOURS}
 
 
 MAX_WIDTH = 6.4           # inches: 640 px at the figures' 100 dpi, inside the site's text column
@@ -135,39 +142,78 @@ def pareto_front(x, y) -> np.ndarray:
 
 
 @styled
-def accuracy_figure(rows: list[dict], *, cost: str = "params"):
-    """Top-1 accuracy against parameters or MACs (log axis), one marker per evaluation source.
+def accuracy_figure(rows: list[dict], *, cost: str = "params", front: bool = True, height: float = 5.4,
+                    ylim: tuple[float, float] | None = None):
+    """Top-1 accuracy against parameters or MACs (log axis), every point labelled on the plot.
 
-    ``rows`` are dicts with keys family, label, params, macs, top1, source. Filled markers:
-    reference weights (single centre crop); hollow markers: the paper's own protocol.
-    The Pareto front is drawn through the reference-weight points only, since mixing
-    protocols would compare different measurements.
+    ``rows`` are dicts with keys network, family, params, macs, top1, source and where (as
+    :func:`convnets.results.with_counts` gives them). Each family has a colour (and squares
+    for the families after EfficientNet). Filled markers: torchvision's first reference
+    weights (V1); a hollow marker at the head of an arrow: the same architecture's V2
+    weights (a later training recipe), drawn from its V1 point; hollow diamonds: the
+    papers' own results. Every V1 and paper point carries its network's name, placed
+    where it overlaps no other label, marker or line (:func:`place_labels`).
+    With ``front=True`` a dashed line joins the Pareto front of the V1 points: one recipe
+    per architecture, one protocol (a single centre crop).
     """
+    from .results import weights_version
+
     if cost not in ("params", "macs"):
         raise ValueError(f"cost must be 'params' or 'macs', got {cost!r}")
+    if not rows:
+        raise ValueError("rows must hold at least one result, got none")
+    for i, r in enumerate(rows):
+        missing = {"network", "family", "params", "macs", "top1", "source", "where"} - set(r)
+        if missing:
+            raise ValueError(f"rows[{i}] lacks {sorted(missing)}")
+        if r["family"] not in FAMILY_COLOURS:
+            raise ValueError(f"rows[{i}]: family {r['family']!r} has no colour; known: {', '.join(FAMILY_COLOURS)}")
     scale = 1e6 if cost == "params" else 1e9
-    fig, ax = figure(width=MAX_WIDTH, height=5.6)
-    for family, colour in FAMILY_COLOURS.items():
-        for source, filled in (("weights", True), ("paper", False)):
-            pts = [r for r in rows if r["family"] == family and r["source"] == source]
-            if not pts:
-                continue
-            ax.scatter([r[cost] / scale for r in pts], [r["top1"] for r in pts], s=36, marker="o" if filled else "D",
-                       facecolors=colour if filled else "none", edgecolors=colour, linewidths=1.2,
-                       label=f"{family} ({'reference weights' if filled else 'paper'})")
-    weights = [r for r in rows if r["source"] == "weights"]
-    front = pareto_front([r[cost] for r in weights], [r["top1"] for r in weights])
-    ax.plot([weights[i][cost] / scale for i in front], [weights[i]["top1"] for i in front], color="0.4",
-            linestyle="--", linewidth=1, zorder=0, label="Pareto front (reference weights)")
-    for i in front:
-        ax.annotate(weights[i]["label"], (weights[i][cost] / scale, weights[i]["top1"]), fontsize=10,
-                    xytext=(5, -10), textcoords="offset points", color="0.25")
+    fig, ax = figure(width=MAX_WIDTH, height=height)
+    version = [weights_version(r) for r in rows]
+    v1 = [r for r, v in zip(rows, version, strict=True) if v == "V1"]
+    labelled = []
+    floor = ylim[0] if ylim is not None else -np.inf
+    for r, v in zip(rows, version, strict=True):
+        colour, marker = FAMILY_COLOURS[r["family"]], FAMILY_MARKERS[r["family"]]
+        x, y = r[cost] / scale, r["top1"]
+        if y < floor:                   # below the axis: a triangle on its floor, the label gives the value
+            ax.plot(x, floor + 0.3, marker="v", color=colour, markersize=7, linestyle="none", zorder=3)
+            labelled.append((x, floor + 0.3, f"{network_name(r['network'])}: {y:.1f}% ↓", colour))
+            continue
+        if v == "V1":
+            ax.plot(x, y, marker=marker, color=colour, markersize=6.5, linestyle="none", zorder=3)
+            labelled.append((x, y, network_name(r["network"]), colour))
+        elif v == "V2":
+            ax.plot(x, y, marker=marker, markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.4,
+                    markersize=6.5, linestyle="none", zorder=3)
+            start = [o for o in v1 if o["network"] == r["network"]]
+            if start:
+                ax.annotate("", (x, y), (start[0][cost] / scale, start[0]["top1"]), zorder=2,
+                            arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.1, shrinkA=4, shrinkB=4,
+                                            mutation_scale=9))
+            else:
+                labelled.append((x, y, network_name(r["network"]) + " V2", colour))
+        else:
+            ax.plot(x, y, marker="D", markerfacecolor="none", markeredgecolor=colour, markeredgewidth=1.2,
+                    markersize=5.5, linestyle="none", zorder=3)
+            labelled.append((x, y, network_name(r["network"]) + " (paper)", colour))
+    if front and v1:
+        idx = pareto_front([r[cost] for r in v1], [r["top1"] for r in v1])
+        ax.plot([v1[i][cost] / scale for i in idx], [v1[i]["top1"] for i in idx], color="0.45", linestyle="--",
+                linewidth=1, zorder=1)
     ax.set_xscale("log")
     ax.set_xlabel("parameters (millions, log scale)" if cost == "params"
-                  else "multiply-accumulates (billions, log scale)")
+                  else "multiply-accumulates per image (billions, log scale)")
     ax.set_ylabel("ImageNet top-1 accuracy (%)")
-    ax.grid(True, which="both", alpha=0.25)
-    fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside lower center", ncol=2)
+    ax.grid(True, which="major", alpha=0.25)
+    xs = [r[cost] / scale for r in rows]
+    ax.set_xlim(min(xs) / 2.8, max(xs) * 1.8)
+    if ylim is not None:
+        if len(ylim) != 2 or not ylim[0] < ylim[1]:
+            raise ValueError(f"ylim must be (bottom, top) with bottom < top, got {ylim!r}")
+        ax.set_ylim(*ylim)
+    place_labels(ax, labelled)
     return fig
 
 
@@ -283,3 +329,331 @@ def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
     ax.legend(frameon=False)
     return fig
 
+
+
+# ---- comparison, macs_time and after_efficientnet pages: names, labels placed without overlaps, cost figures
+_NAMES = {"alexnet": "AlexNet", "alexnet-torchvision": "AlexNet", "googlenet": "GoogLeNet",
+          "googlenet-torchvision": "GoogLeNet", "mobilenet-v2": "MobileNetV2", "mobilenet-v3-large": "MobileNetV3-L",
+          "resnext50-32x4d": "ResNeXt-50", "wide-resnet50-2": "WRN-50-2", "convnext-tiny": "ConvNeXt-T",
+          "convnext-small": "ConvNeXt-S", "efficientnetv2-s": "EffNetV2-S", "regnetx-400mf": "RegNetX-400MF",
+          "regnety-400mf": "RegNetY-400MF", "regnety-800mf": "RegNetY-800MF"}
+
+
+def network_name(name: str) -> str:
+    """A zoo name as the papers write it: 'resnet50-v1' -> 'ResNet-50', 'efficientnet-b3' -> 'EffNet-B3'."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    if name in _NAMES:
+        return _NAMES[name]
+    for pattern, template in ((r"vgg(\d+)(-bn)?", "VGG-{0}{1}"), (r"resnet(\d+)(?:-v1)?", "ResNet-{0}"),
+                              (r"densenet(\d+)", "DenseNet-{0}"), (r"efficientnet-b(\d)", "EffNet-B{0}")):
+        match = re.fullmatch(pattern, name)
+        if match:
+            return template.format(*[(g or "").upper() for g in match.groups()])
+    raise ValueError(f"name {name!r} is not a network of the zoo this function knows")
+
+
+_DIRECTIONS = {"E": ((1, 0), "left", "center"), "W": ((-1, 0), "right", "center"),
+               "N": ((0, 1), "center", "bottom"), "S": ((0, -1), "center", "top"),
+               "NE": ((0.7, 0.7), "left", "bottom"), "NW": ((-0.7, 0.7), "right", "bottom"),
+               "SE": ((0.7, -0.7), "left", "top"), "SW": ((-0.7, -0.7), "right", "top"),
+               "ENE": ((1, 0.45), "left", "center"), "ESE": ((1, -0.45), "left", "center"),
+               "WNW": ((-1, 0.45), "right", "center"), "WSW": ((-1, -0.45), "right", "center")}
+_RADII = (4, 7, 11, 16, 22, 30, 40, 52, 66)      # points from the marker's centre; beyond the second, a leader line
+
+
+def _renderer(fig):
+    """Lay the figure out (constrained layout runs on draw) and return a renderer to measure text with."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _obstacles(ax, renderer) -> list:
+    """Boxes (display coordinates) that labels must not cover: markers, and samples along lines and arrows."""
+    from matplotlib.transforms import Bbox
+
+    boxes, px = [], ax.figure.dpi / 72
+
+    def along(points, half):
+        for (x0, y0), (x1, y1) in zip(points[:-1], points[1:], strict=True):
+            n = max(1, int(np.hypot(x1 - x0, y1 - y0) / 3))
+            for t in np.linspace(0, 1, n + 1):
+                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                boxes.append(Bbox([[x - half, y - half], [x + half, y + half]]))
+
+    for line in ax.lines:
+        if line.get_gid() == "guide":               # a guide line that labels may cross
+            continue
+        xy = line.get_transform().transform(line.get_xydata())
+        if line.get_marker() not in ("None", None, "", " "):
+            half = line.get_markersize() / 2 * px + 1
+            boxes += [Bbox([[x - half, y - half], [x + half, y + half]]) for x, y in xy]
+        if line.get_linestyle() not in ("None", "none", "", " "):
+            along(xy, max(1.0, line.get_linewidth() * px))
+    for text in ax.texts:
+        if getattr(text, "arrow_patch", None) is not None:
+            xy = ax.transData.transform([text.xy, text.xyann]) if text.anncoords == "data" else None
+            if xy is not None:
+                along(xy, 1.5)
+        elif text.get_text() and text.get_rotation() % 180 == 0:      # a text already there
+            boxes.append(text.get_window_extent(renderer).padded(1))
+        elif text.get_text():                       # a rotated text (a guide line's name): along its own box
+            width, height, _ = renderer.get_text_width_height_descent(text.get_text(), text.get_fontproperties(),
+                                                                       ismath=False)
+            box = text.get_window_extent(renderer)
+            angle = np.radians(text.get_rotation())
+            along_text, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+            centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+            for a in np.linspace(-width / 2, width / 2, max(2, int(width / 4))):
+                for b in (-height / 3, 0, height / 3):
+                    p = centre + a * along_text + b * across
+                    boxes.append(Bbox([p - 2.5, p + 2.5]))
+    return boxes
+
+
+def place_labels(ax, points, *, fontsize: float = 10, strict: bool = True) -> list:
+    """Label each point next to it where the label overlaps no other label, marker or line.
+
+    ``points`` are (x, y, text, colour) in data coordinates. Crowded points are placed
+    first; each tries positions around its marker, nearest first; a label set further away
+    gets a thin leader line to its point. Returns the labels (matplotlib annotations).
+    Raises ``ValueError`` if a label finds no free place (then the figure needs to be larger).
+    """
+    from matplotlib.transforms import Bbox
+
+    if not points:
+        return []
+    renderer = _renderer(ax.figure)
+    px = ax.figure.dpi / 72
+    frame = ax.get_window_extent(renderer).padded(-2)
+    obstacles = _obstacles(ax, renderer)
+    centres = ax.transData.transform([(x, y) for x, y, *_ in points])
+    markers = np.array([[(o.x0 + o.x1) / 2, (o.y0 + o.y1) / 2] for o in obstacles if o.width > 4] or np.zeros((0, 2)))
+    crowd = [int(np.sum(np.hypot(*(centres - c).T) < 40 * px)) for c in centres]
+    placed, labels = [], []
+    for i in sorted(range(len(points)), key=lambda k: (-crowd[k], k)):
+        x, y, text, colour = points[i]
+        chosen, fallback = None, None
+        for radius in _RADII:
+            for (ux, uy), ha, va in _DIRECTIONS.values():
+                offset = (ux * radius + (3 if ux > 0 else -3 if ux < 0 else 0), uy * radius)
+                label = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
+                                    fontsize=fontsize, color="0.1", zorder=4, annotation_clip=False)
+                box = label.get_window_extent(renderer).padded(1)
+                if (frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+                        and not any(box.overlaps(other) for other in placed)
+                        and not any(box.overlaps(o) for o in obstacles)
+                        and (_leader_is_clear(box, centres[i], obstacles, placed) if radius > _RADII[1]
+                             else _nearest_is_own(box, centres[i], markers))):
+                    chosen = (label, box, radius)
+                    break
+                hits = sum(box.overlaps(o) for o in placed) + sum(box.overlaps(o) for o in obstacles)
+                if frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1) and (
+                        fallback is None or hits < fallback[0]):
+                    fallback = (hits, ux * radius, uy * radius, ha, va, radius)
+                label.remove()
+            if chosen:
+                break
+        if chosen is None and not strict and fallback is not None:
+            _, dx, dy, ha, va, radius = fallback
+            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                                fontsize=fontsize, color="0.1", zorder=4, annotation_clip=False)
+            chosen = (label, label.get_window_extent(renderer).padded(1), radius)
+        if chosen is None:
+            raise ValueError(f"no free place for the label {text!r} at ({x:g}, {y:g}); make the figure larger")
+        label, box, radius = chosen
+        label.set_in_layout(False)
+        if radius > _RADII[1]:                       # set apart: a thin line in the family's colour leads to the point
+            offset, ha, va = label.xyann, label.get_ha(), label.get_va()
+            colour_text = label.get_color()
+            label.remove()
+            label = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
+                                fontsize=fontsize, color=colour_text, zorder=4, annotation_clip=False,
+                                arrowprops=dict(arrowstyle="-", color=colour, lw=0.9, shrinkA=1, shrinkB=4))
+            label.set_in_layout(False)
+            start = np.array([box.x0 + box.width / 2, box.y0 + box.height / 2])
+            end = ax.transData.transform((x, y))
+            for t in np.linspace(0.1, 0.9, 16):
+                p = start + t * (end - start)
+                obstacles.append(Bbox([p - 1.5, p + 1.5]))
+        placed.append(box)
+        labels.append(label)
+    return labels
+
+
+def _leader_is_clear(box, own, obstacles, placed) -> bool:
+    """Whether a leader line from the centre of ``box`` to the point ``own`` crosses no other marker or label."""
+    start = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+    for t in np.linspace(0, 1, 24)[1:-1]:
+        p = start + t * (own - start)
+        if np.hypot(*(p - own)) < 8 or box.contains(*p):
+            continue
+        if any(o.contains(*p) for o in obstacles if o.width > 4) or any(b.contains(*p) for b in placed):
+            return False
+    return True
+
+
+def _nearest_is_own(box, own, markers) -> bool:
+    """Whether no other marker is as near the label ``box`` as its own marker at ``own`` (display coordinates)."""
+    def distance(p):
+        return np.hypot(max(box.x0 - p[0], 0, p[0] - box.x1), max(box.y0 - p[1], 0, p[1] - box.y1))
+    mine = distance(own)
+    return all(distance(p) > mine + 3 for p in markers if np.hypot(*(p - own)) > 1)
+
+
+def label_overlaps(fig) -> list[tuple[str, str]]:
+    """Pairs of texts placed on a figure's axes whose boxes overlap: should be none.
+
+    A rotated text is taken as its rotated rectangle, not the upright box around it.
+    """
+    from matplotlib.path import Path
+    from matplotlib.text import Text
+
+    renderer = _renderer(fig)
+    texts = [t for ax in fig.axes for t in ax.texts if t.get_text()]
+    boxes = [Text.get_window_extent(t, renderer) for t in texts]          # the text alone, not its leader line
+    shapes = []
+    for t, box in zip(texts, boxes, strict=True):
+        if t.get_rotation() % 180 == 0:
+            shapes.append(None)
+            continue
+        width, height, _ = renderer.get_text_width_height_descent(t.get_text(), t.get_fontproperties(), ismath=False)
+        angle = np.radians(t.get_rotation())
+        u, v = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+        c = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+        corners = [c + a * width / 2 * u + b * height / 2 * v for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        shapes.append(Path(corners + [corners[0]], closed=True))
+
+    def overlap(i, j):
+        if not boxes[i].overlaps(boxes[j]):
+            return False
+        if shapes[i] is not None:
+            return shapes[i].intersects_bbox(boxes[j], filled=True)
+        if shapes[j] is not None:
+            return shapes[j].intersects_bbox(boxes[i], filled=True)
+        return True
+
+    return [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts)) for j in range(i + 1, len(texts))
+            if overlap(i, j)]
+
+
+def _plain_log_ticks(ax):
+    """Log axes ticked 1, 2, 5 per decade and written as plain numbers (20, 50, 100) rather than powers of 10."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())
+
+
+KIND_COLOURS = {"k×k convolution": OKABE_ITO["blue"], "1×1 convolution": OKABE_ITO["sky"],
+                "grouped convolution": OKABE_ITO["green"], "depthwise convolution": OKABE_ITO["vermillion"],
+                "linear": OKABE_ITO["purple"], "everything else": "0.75"}
+
+
+def _check_timings(timings) -> list:
+    from .latency import Timing
+
+    timings = list(timings)
+    if not timings or not all(isinstance(t, Timing) for t in timings):
+        raise TypeError("timings must be a non-empty list of convnets.latency.Timing")
+    return timings
+
+
+def _depthwise_share(t) -> float:
+    return t.share("depthwise convolution")[1] if "depthwise convolution" in t.by_kind else 0.0
+
+
+@styled
+def latency_figure(timings, *, reference: str):
+    """Forward time per image against MACs per image, both on log axes, every network labelled.
+
+    ``timings`` are :class:`convnets.latency.Timing`; networks with depthwise convolutions are
+    drawn as vermillion squares, the others as blue circles. The solid line is the time
+    the ``reference`` network's time per MAC predicts for every MAC count; the dotted lines
+    are 2, 4 and 8 times that, so a point's height above the line reads as a factor.
+    """
+    timings = _check_timings(timings)
+    names = [t.name for t in timings]
+    if reference not in names:
+        raise ValueError(f"reference must be one of the timed networks {names}, got {reference!r}")
+    rate = timings[names.index(reference)].seconds / timings[names.index(reference)].macs
+    fig, ax = figure(width=MAX_WIDTH, height=4.8)
+    macs = np.array([t.macs for t in timings]) / 1e6
+    ms = np.array([t.seconds for t in timings]) * 1e3
+    lo, hi = macs.min() / 2.5, macs.max() * 2.5
+    line = np.array([lo, hi])
+    for factor, style in ((1, "-"), (2, ":"), (4, ":"), (8, ":")):
+        ax.plot(line, factor * rate * line * 1e9, color="0.45", linestyle=style, linewidth=1, zorder=1, gid="guide")
+    labelled = []
+    for t, x, y in zip(timings, macs, ms, strict=True):
+        depthwise = _depthwise_share(t) > 0
+        colour = OKABE_ITO["vermillion"] if depthwise else OKABE_ITO["blue"]
+        ax.plot(x, y, marker="s" if depthwise else "o", color=colour, markersize=7, linestyle="none", zorder=3)
+        labelled.append((x, y, network_name(t.name), colour))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    top = ms.max() * 3
+    ax.set_ylim(ms.min() / 2.2, top)
+    _plain_log_ticks(ax)
+    ax.set_xlabel(f"multiply-accumulates per image (millions, log scale, {timings[0].input_size}×"
+                  f"{timings[0].input_size} input)")
+    ax.set_ylabel("forward time per image (ms, log scale)")
+    ax.grid(True, which="major", alpha=0.25)
+    _renderer(fig)
+    for factor in (1, 2, 4, 8):               # name each line along it, just inside where it leaves the axes
+        if factor == 1:                       # the reference line: named near its lower end, below it
+            x = max(lo, ax.get_ylim()[0] / (rate * 1e9)) * 1.5
+            label, ha, va, shift = f"time per MAC of {network_name(reference)}", "left", "top", 1 / 1.1
+        else:
+            x = min(hi, top / (factor * rate * 1e9)) / 1.2
+            label, ha, va, shift = f"{factor} times", "right", "bottom", 1.1
+        y = factor * rate * x * 1e9
+        (x0, y0), (x1, y1) = ax.transData.transform([(x, y), (2 * x, 2 * y)])
+        angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))
+        ax.text(x, y * shift, label, fontsize=10, color="0.3", ha=ha, va=va, rotation=angle,
+                rotation_mode="anchor")
+    place_labels(ax, labelled, strict=False)          # measured data: place every label, as well as it goes
+    return fig
+
+
+@styled
+def time_share_figure(timings):
+    """For each network, two stacked bars: where its MACs are and where its time goes, by kind of layer.
+
+    ``timings`` are :class:`convnets.latency.Timing` with ``by_kind`` filled (see
+    :func:`convnets.latency.forward_time`). The colours are :data:`KIND_COLOURS`; the legend
+    sits above the bars.
+    """
+    from matplotlib.patches import Patch
+
+    from .latency import KINDS
+
+    timings = _check_timings(timings)
+    fig, ax = figure(width=MAX_WIDTH, height=0.62 * len(timings) + 1.6)
+    ticks, names = [], []
+    for i, t in enumerate(timings):
+        y_macs, y_time = -3 * i, -3 * i - 1
+        left = {"MACs": 0.0, "time": 0.0}
+        for kind in KINDS:
+            time_share, mac_share = t.share(kind)
+            for bar, y, width in (("MACs", y_macs, mac_share), ("time", y_time, time_share)):
+                if width > 0:
+                    ax.barh(y, 100 * width, left=100 * left[bar], height=0.9, color=KIND_COLOURS[kind],
+                            edgecolor="white", linewidth=0.5)
+                    left[bar] += width
+        ticks += [y_macs, y_time]
+        names += [f"{network_name(t.name)}: MACs", "time"]
+    ax.set_yticks(ticks, names)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of the network's MACs, and of its forward time (%)")
+    handles = [Patch(color=KIND_COLOURS[k], label=k) for k in KINDS if any(k in t.by_kind for t in timings)]
+    fig.legend(handles=handles, loc="outside upper center", ncols=2, frameon=False)
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
