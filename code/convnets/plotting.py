@@ -565,6 +565,14 @@ def _check_timings(timings) -> list:
     return timings
 
 
+def _name(name: str) -> str:
+    """A network's name as papers write it when the zoo knows it, else as given."""
+    try:
+        return network_name(name)
+    except ValueError:
+        return name
+
+
 def _depthwise_share(t) -> float:
     return t.share("depthwise convolution")[1] if "depthwise convolution" in t.by_kind else 0.0
 
@@ -595,7 +603,7 @@ def latency_figure(timings, *, reference: str):
         depthwise = _depthwise_share(t) > 0
         colour = OKABE_ITO["vermillion"] if depthwise else OKABE_ITO["blue"]
         ax.plot(x, y, marker="s" if depthwise else "o", color=colour, markersize=7, linestyle="none", zorder=3)
-        labelled.append((x, y, network_name(t.name), colour))
+        labelled.append((x, y, _name(t.name), colour))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
@@ -610,7 +618,7 @@ def latency_figure(timings, *, reference: str):
     for factor in (1, 2, 4, 8):               # name each line along it, just inside where it leaves the axes
         if factor == 1:                       # the reference line: named near its lower end, below it
             x = max(lo, ax.get_ylim()[0] / (rate * 1e9)) * 1.5
-            label, ha, va, shift = f"time per MAC of {network_name(reference)}", "left", "top", 1 / 1.1
+            label, ha, va, shift = f"time per MAC of {_name(reference)}", "left", "top", 1 / 1.1
         else:
             x = min(hi, top / (factor * rate * 1e9)) / 1.2
             label, ha, va, shift = f"{factor} times", "right", "bottom", 1.1
@@ -649,7 +657,7 @@ def time_share_figure(timings):
                             edgecolor="white", linewidth=0.5)
                     left[bar] += width
         ticks += [y_macs, y_time]
-        names += [f"{network_name(t.name)}: MACs", "time"]
+        names += [f"{_name(t.name)}: MACs", "time"]
     ax.set_yticks(ticks, names)
     ax.set_xlim(0, 100)
     ax.set_xlabel("share of the network's MACs, and of its forward time (%)")
