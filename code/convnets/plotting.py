@@ -203,12 +203,13 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params", front: bool = Tru
         ax.plot([v1[i][cost] / scale for i in idx], [v1[i]["top1"] for i in idx], color="0.45", linestyle="--",
                 linewidth=1, zorder=1)
     ax.set_xscale("log")
+    _plain_log_ticks(ax, "x")
     ax.set_xlabel("parameters (millions, log scale)" if cost == "params"
                   else "multiply-accumulates per image (billions, log scale)")
     ax.set_ylabel("ImageNet top-1 accuracy (%)")
     ax.grid(True, which="major", alpha=0.25)
     xs = [r[cost] / scale for r in rows]
-    ax.set_xlim(min(xs) / 2.8, max(xs) * 1.8)
+    ax.set_xlim(min(xs) / 3.2, max(xs) * 1.8)
     if ylim is not None:
         if len(ylim) != 2 or not ylim[0] < ylim[1]:
             raise ValueError(f"ylim must be (bottom, top) with bottom < top, got {ylim!r}")
@@ -359,7 +360,12 @@ _DIRECTIONS = {"E": ((1, 0), "left", "center"), "W": ((-1, 0), "right", "center"
                "SE": ((0.7, -0.7), "left", "top"), "SW": ((-0.7, -0.7), "right", "top"),
                "ENE": ((1, 0.45), "left", "center"), "ESE": ((1, -0.45), "left", "center"),
                "WNW": ((-1, 0.45), "right", "center"), "WSW": ((-1, -0.45), "right", "center")}
-_RADII = (4, 7, 11, 16, 22, 30, 40, 52, 66)      # points from the marker's centre; beyond the second, a leader line
+_RADII = (4, 7, 11, 16, 22, 30, 40, 52, 66, 82)  # points from the marker's centre; beyond the second, a leader line
+_FAR = {f"{angle}°": ((np.cos(np.radians(angle)), np.sin(np.radians(angle))),
+                      "left" if np.cos(np.radians(angle)) > 0.3 else "right" if np.cos(np.radians(angle)) < -0.3
+                      else "center",
+                      "bottom" if np.sin(np.radians(angle)) > 0.3 else "top" if np.sin(np.radians(angle)) < -0.3
+                      else "center") for angle in range(0, 360, 15)}     # more directions for far labels
 
 
 def _renderer(fig):
@@ -372,35 +378,35 @@ def _renderer(fig):
     return fig.canvas.get_renderer()
 
 
-def _obstacles(ax, renderer) -> list:
-    """Boxes (display coordinates) that labels must not cover: markers, and samples along lines and arrows."""
-    from matplotlib.transforms import Bbox
-
+def _obstacles(ax, renderer) -> np.ndarray:
+    """Boxes (x0, y0, x1, y1 in display coordinates) that labels must not cover: markers, samples along lines
+    and arrows, texts already there. Markers are the boxes wider than 4 pixels."""
     boxes, px = [], ax.figure.dpi / 72
+
+    def square(x, y, half):
+        boxes.append((x - half, y - half, x + half, y + half))
 
     def along(points, half):
         for (x0, y0), (x1, y1) in zip(points[:-1], points[1:], strict=True):
-            n = max(1, int(np.hypot(x1 - x0, y1 - y0) / 3))
-            for t in np.linspace(0, 1, n + 1):
-                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-                boxes.append(Bbox([[x - half, y - half], [x + half, y + half]]))
+            for t in np.linspace(0, 1, max(1, int(np.hypot(x1 - x0, y1 - y0) / 3)) + 1):
+                square(x0 + t * (x1 - x0), y0 + t * (y1 - y0), half)
 
     for line in ax.lines:
         if line.get_gid() == "guide":               # a guide line that labels may cross
             continue
         xy = line.get_transform().transform(line.get_xydata())
         if line.get_marker() not in ("None", None, "", " "):
-            half = line.get_markersize() / 2 * px + 1
-            boxes += [Bbox([[x - half, y - half], [x + half, y + half]]) for x, y in xy]
+            for x, y in xy:
+                square(x, y, line.get_markersize() / 2 * px + 1)
         if line.get_linestyle() not in ("None", "none", "", " "):
             along(xy, max(1.0, line.get_linewidth() * px))
     for text in ax.texts:
         if getattr(text, "arrow_patch", None) is not None:
-            xy = ax.transData.transform([text.xy, text.xyann]) if text.anncoords == "data" else None
-            if xy is not None:
-                along(xy, 1.5)
+            if text.anncoords == "data":
+                along(ax.transData.transform([text.xy, text.xyann]), 1.5)
         elif text.get_text() and text.get_rotation() % 180 == 0:      # a text already there
-            boxes.append(text.get_window_extent(renderer).padded(1))
+            box = text.get_window_extent(renderer).padded(1)
+            boxes.append((box.x0, box.y0, box.x1, box.y1))
         elif text.get_text():                       # a rotated text (a guide line's name): along its own box
             width, height, _ = renderer.get_text_width_height_descent(text.get_text(), text.get_fontproperties(),
                                                                        ismath=False)
@@ -410,99 +416,136 @@ def _obstacles(ax, renderer) -> list:
             centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
             for a in np.linspace(-width / 2, width / 2, max(2, int(width / 4))):
                 for b in (-height / 3, 0, height / 3):
-                    p = centre + a * along_text + b * across
-                    boxes.append(Bbox([p - 2.5, p + 2.5]))
-    return boxes
+                    square(*(centre + a * along_text + b * across), 2.0)
+    return np.array(boxes, dtype=float).reshape(-1, 4)
+
+
+def _hits(box, boxes: np.ndarray) -> int:
+    """How many of ``boxes`` (rows x0, y0, x1, y1) overlap ``box``."""
+    return int(np.count_nonzero((boxes[:, 0] < box[2]) & (boxes[:, 2] > box[0])
+                                & (boxes[:, 1] < box[3]) & (boxes[:, 3] > box[1])))
+
+
+def _candidate_box(centre, offset_px, size, ha, va):
+    """The box of a text of ``size`` (w, h) anchored ``ha``/``va`` at ``centre`` + ``offset_px``."""
+    x, y = centre + offset_px
+    w, h = size
+    x0 = x if ha == "left" else x - w if ha == "right" else x - w / 2
+    y0 = y if va == "bottom" else y - h if va == "top" else y - h / 2
+    return np.array([x0, y0, x0 + w, y0 + h])
 
 
 def place_labels(ax, points, *, fontsize: float = 10, strict: bool = True) -> list:
     """Label each point next to it where the label overlaps no other label, marker or line.
 
     ``points`` are (x, y, text, colour) in data coordinates. Crowded points are placed
-    first; each tries positions around its marker, nearest first; a label set further away
-    gets a thin leader line to its point. Returns the labels (matplotlib annotations).
-    Raises ``ValueError`` if a label finds no free place (then the figure needs to be larger).
+    first; each tries positions around its marker, nearest first, and takes the first where
+    its label covers nothing and no other marker is nearer to it than its own; a label set
+    further away gets a thin leader line, in the point's colour, that crosses no marker or
+    label. When a label finds no place, the labels are placed again with that one first.
+    Returns the labels (matplotlib annotations). If some label still finds no free place it
+    raises ``ValueError`` (``strict=True``) or takes the place it overlaps least.
     """
-    from matplotlib.transforms import Bbox
+    from matplotlib.text import Text
 
     if not points:
         return []
     renderer = _renderer(ax.figure)
     px = ax.figure.dpi / 72
-    frame = ax.get_window_extent(renderer).padded(-2)
+    f = ax.get_window_extent(renderer).padded(-2)
+    frame = np.array([f.x0, f.y0, f.x1, f.y1])
     obstacles = _obstacles(ax, renderer)
+    markers = obstacles[obstacles[:, 2] - obstacles[:, 0] > 4]
+    marker_centres = (markers[:, :2] + markers[:, 2:]) / 2
     centres = ax.transData.transform([(x, y) for x, y, *_ in points])
-    markers = np.array([[(o.x0 + o.x1) / 2, (o.y0 + o.y1) / 2] for o in obstacles if o.width > 4] or np.zeros((0, 2)))
+    sizes = []
+    for x, y, text, _ in points:
+        probe = ax.text(x, y, text, fontsize=fontsize)
+        extent = Text.get_window_extent(probe, renderer)
+        sizes.append(np.array([extent.width + 2, extent.height + 2]))
+        probe.remove()
     crowd = [int(np.sum(np.hypot(*(centres - c).T) < 40 * px)) for c in centres]
-    placed, labels = [], []
-    for i in sorted(range(len(points)), key=lambda k: (-crowd[k], k)):
-        x, y, text, colour = points[i]
-        chosen, fallback = None, None
-        for radius in _RADII:
-            for (ux, uy), ha, va in _DIRECTIONS.values():
-                offset = (ux * radius + (3 if ux > 0 else -3 if ux < 0 else 0), uy * radius)
-                label = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
-                                    fontsize=fontsize, color="0.1", zorder=4, annotation_clip=False)
-                box = label.get_window_extent(renderer).padded(1)
-                if (frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-                        and not any(box.overlaps(other) for other in placed)
-                        and not any(box.overlaps(o) for o in obstacles)
-                        and (_leader_is_clear(box, centres[i], obstacles, placed) if radius > _RADII[1]
-                             else _nearest_is_own(box, centres[i], markers))):
-                    chosen = (label, box, radius)
-                    break
-                hits = sum(box.overlaps(o) for o in placed) + sum(box.overlaps(o) for o in obstacles)
-                if frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1) and (
-                        fallback is None or hits < fallback[0]):
-                    fallback = (hits, ux * radius, uy * radius, ha, va, radius)
-                label.remove()
-            if chosen:
-                break
-        if chosen is None and not strict and fallback is not None:
-            _, dx, dy, ha, va, radius = fallback
-            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                                fontsize=fontsize, color="0.1", zorder=4, annotation_clip=False)
-            chosen = (label, label.get_window_extent(renderer).padded(1), radius)
-        if chosen is None:
+    order = sorted(range(len(points)), key=lambda k: (-crowd[k], k))
+    for _ in range(len(points)):
+        spots, failed = _layout(order, centres, sizes, frame, obstacles, markers, marker_centres, px, strict=True)
+        if failed is None:
+            break
+        order.remove(failed)
+        order.insert(0, failed)
+    else:
+        if strict:
+            x, y, text, _ = points[failed]
             raise ValueError(f"no free place for the label {text!r} at ({x:g}, {y:g}); make the figure larger")
-        label, box, radius = chosen
+        spots, _ = _layout(order, centres, sizes, frame, obstacles, markers, marker_centres, px, strict=False)
+    labels = []
+    for i, (offset, ha, va, radius) in sorted(spots.items()):
+        x, y, text, colour = points[i]
+        leader = dict(arrowprops=dict(arrowstyle="-", color=colour, lw=0.9, shrinkA=1, shrinkB=4)
+                      ) if radius > _RADII[1] else {}
+        label = ax.annotate(text, (x, y), xytext=tuple(offset), textcoords="offset points", ha=ha, va=va,
+                            fontsize=fontsize, color="0.1", zorder=4, annotation_clip=False, **leader)
         label.set_in_layout(False)
-        if radius > _RADII[1]:                       # set apart: a thin line in the family's colour leads to the point
-            offset, ha, va = label.xyann, label.get_ha(), label.get_va()
-            colour_text = label.get_color()
-            label.remove()
-            label = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
-                                fontsize=fontsize, color=colour_text, zorder=4, annotation_clip=False,
-                                arrowprops=dict(arrowstyle="-", color=colour, lw=0.9, shrinkA=1, shrinkB=4))
-            label.set_in_layout(False)
-            start = np.array([box.x0 + box.width / 2, box.y0 + box.height / 2])
-            end = ax.transData.transform((x, y))
-            for t in np.linspace(0.1, 0.9, 16):
-                p = start + t * (end - start)
-                obstacles.append(Bbox([p - 1.5, p + 1.5]))
-        placed.append(box)
         labels.append(label)
     return labels
 
 
-def _leader_is_clear(box, own, obstacles, placed) -> bool:
+def _layout(order, centres, sizes, frame, obstacles, markers, marker_centres, px, *, strict):
+    """Places for the labels, in ``order``: {index: (offset in points, ha, va, radius)}, and the index of the
+    first label that found no place (None if all did; with ``strict=False`` it takes its least bad place)."""
+    placed, spots = np.zeros((0, 4)), {}
+    for i in order:
+        others = marker_centres[np.hypot(*(marker_centres - centres[i]).T) > 1]
+        chosen, fallback = None, None
+        for radius in _RADII:
+            for (ux, uy), ha, va in (_DIRECTIONS if radius <= _RADII[2] else _DIRECTIONS | _FAR).values():
+                offset = np.array([ux * radius + (3 if ux > 0 else -3 if ux < 0 else 0), uy * radius])
+                box = _candidate_box(centres[i], offset * px, sizes[i], ha, va)
+                if not (frame[0] <= box[0] and frame[1] <= box[1] and box[2] <= frame[2] and box[3] <= frame[3]):
+                    continue
+                hits = _hits(box, placed) + _hits(box, obstacles)
+                if fallback is None or hits < fallback[0]:
+                    fallback = (hits, offset, ha, va, radius, box)
+                if hits:
+                    continue
+                if (_leader_is_clear(box, centres[i], markers, placed) if radius > _RADII[1]
+                        else _nearest_is_own(box, centres[i], others)):
+                    chosen = (offset, ha, va, radius, box)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            if strict or fallback is None:
+                return spots, i
+            chosen = fallback[1:]
+        offset, ha, va, radius, box = chosen
+        if radius > _RADII[1]:                      # the leader line is an obstacle for the labels still to come
+            start = (box[:2] + box[2:]) / 2
+            samples = [start + t * (centres[i] - start) for t in np.linspace(0.1, 0.9, 16)]
+            obstacles = np.vstack([obstacles, [(*(p - 1.5), *(p + 1.5)) for p in samples]])
+        placed = np.vstack([placed, box])
+        spots[i] = (offset, ha, va, radius)
+    return spots, None
+
+
+def _leader_is_clear(box, own, markers: np.ndarray, placed: np.ndarray) -> bool:
     """Whether a leader line from the centre of ``box`` to the point ``own`` crosses no other marker or label."""
-    start = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+    start = (box[:2] + box[2:]) / 2
     for t in np.linspace(0, 1, 24)[1:-1]:
         p = start + t * (own - start)
-        if np.hypot(*(p - own)) < 8 or box.contains(*p):
+        if np.hypot(*(p - own)) < 8 or (box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3]):
             continue
-        if any(o.contains(*p) for o in obstacles if o.width > 4) or any(b.contains(*p) for b in placed):
+        point = np.array([p[0], p[1], p[0], p[1]])
+        if _hits(point, markers) or _hits(point, placed):
             return False
     return True
 
 
-def _nearest_is_own(box, own, markers) -> bool:
-    """Whether no other marker is as near the label ``box`` as its own marker at ``own`` (display coordinates)."""
+def _nearest_is_own(box, own, others: np.ndarray) -> bool:
+    """Whether every other marker centre is farther from the label ``box`` than its own marker at ``own``."""
     def distance(p):
-        return np.hypot(max(box.x0 - p[0], 0, p[0] - box.x1), max(box.y0 - p[1], 0, p[1] - box.y1))
-    mine = distance(own)
-    return all(distance(p) > mine + 3 for p in markers if np.hypot(*(p - own)) > 1)
+        return np.hypot(np.maximum.reduce([box[0] - p[..., 0], 0 * p[..., 0], p[..., 0] - box[2]]),
+                        np.maximum.reduce([box[1] - p[..., 1], 0 * p[..., 1], p[..., 1] - box[3]]))
+    return bool(np.all(distance(others) > distance(own) + 3)) if len(others) else True
 
 
 def label_overlaps(fig) -> list[tuple[str, str]]:
@@ -541,11 +584,11 @@ def label_overlaps(fig) -> list[tuple[str, str]]:
             if overlap(i, j)]
 
 
-def _plain_log_ticks(ax):
+def _plain_log_ticks(ax, axes: str = "xy"):
     """Log axes ticked 1, 2, 5 per decade and written as plain numbers (20, 50, 100) rather than powers of 10."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    for axis in (ax.xaxis, ax.yaxis):
+    for axis in [a for name, a in (("x", ax.xaxis), ("y", ax.yaxis)) if name in axes]:
         axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         axis.set_minor_formatter(NullFormatter())
