@@ -708,3 +708,47 @@ def time_share_figure(timings):
     fig.legend(handles=handles, loc="outside upper center", ncols=2, frameon=False)
     ax.grid(True, axis="x", alpha=0.3)
     return fig
+
+
+@styled
+def regnet_widths_figure(rule, *, name: str = ""):
+    """RegNet's quantised linear rule for one model, block by block (log width axis).
+
+    ``rule`` is a :class:`convnets.architectures.RegNetWidths`. Drawn: the linear ramp u_j
+    (eq. 2 of Radosavovic et al., 2020), the widths w_0 * w_m ** round(s_j) it is rounded to
+    (eq. 4: whole powers of w_m, so equal steps on the log axis), and as thick bars the stage
+    widths the network uses (each run of equal widths, rounded to multiples of 8 and fitted
+    to the group width), each labelled with its width.
+    """
+    from .architectures import RegNetWidths
+
+    if not isinstance(rule, RegNetWidths):
+        raise TypeError(f"rule must be a convnets.architectures.RegNetWidths, got {type(rule).__name__}")
+    j = np.arange(len(rule.u))
+    last = len(j) - 1
+    fig, ax = figure(width=MAX_WIDTH, height=4.2)
+    ax.plot(j, rule.u, color=OKABE_ITO["vermillion"], marker="o", markersize=4, linewidth=1.2)
+    ax.step(j, rule.powers, where="mid", color=OKABE_ITO["sky"], linestyle="--", linewidth=1.4)
+    start = 0
+    for width, depth in zip(rule.stage_widths, rule.stage_depths, strict=True):
+        ax.hlines(width, start - 0.4, start + depth - 0.6, color=OKABE_ITO["blue"], linewidth=3.2)
+        ax.text(start - 0.4, width * 1.07, f"{width}", ha="right" if start == 0 else "left", va="bottom",
+                fontsize=10, color=OKABE_ITO["blue"])
+        start += depth
+    ax.set_yscale("log")
+    _plain_log_ticks(ax, "y")
+    top = max(max(rule.u), max(rule.stage_widths)) * 2.2
+    ax.set_ylim(min(rule.u) / 1.6, top)
+    ax.set_xlim(-1.6, len(j))
+    k = int(round(0.55 * last))                 # where the notes point at the ramp and at the rounded steps
+    ax.annotate("linear ramp of widths (eq. 2)", (k, rule.u[k]), xytext=(0.78 * last, rule.u[0] * 1.6),
+                ha="center", fontsize=10, color=OKABE_ITO["vermillion"],
+                arrowprops=dict(arrowstyle="-", color=OKABE_ITO["vermillion"], lw=0.8, shrinkB=3))
+    first_step = next(i for i in j if rule.steps[i] > 0)
+    ax.annotate("rounded to whole powers of $w_m$ (eq. 4)", (first_step, rule.powers[first_step]),
+                xytext=(0, top / 1.5), ha="left", va="top", fontsize=10, color="#1F77B4",
+                arrowprops=dict(arrowstyle="-", color=OKABE_ITO["sky"], lw=0.8, shrinkB=3))
+    ax.set_xlabel(f"block j (0 to {last}){', ' + name if name else ''}; thick bars: the stages' widths")
+    ax.set_ylabel("width (channels, log scale)")
+    ax.grid(True, which="major", alpha=0.25)
+    return fig
