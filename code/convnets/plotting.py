@@ -659,16 +659,12 @@ def latency_figure(timings, *, reference: str):
     ax.grid(True, which="major", alpha=0.25)
     _renderer(fig)
     for factor in (1, 2, 4, 8):               # name each line along it, just inside where it leaves the axes
-        if factor == 1:                       # the reference line: named near its lower end, below it
-            x = max(lo, ax.get_ylim()[0] / (rate * 1e9)) * 1.5
-            label, ha, va, shift = f"time per MAC of {_name(reference)}", "left", "top", 1 / 1.1
-        else:
-            x = min(hi, top / (factor * rate * 1e9)) / 1.2
-            label, ha, va, shift = f"{factor} times", "right", "bottom", 1.1
+        x = min(hi, top / (factor * rate * 1e9)) / 1.1
         y = factor * rate * x * 1e9
         (x0, y0), (x1, y1) = ax.transData.transform([(x, y), (2 * x, 2 * y)])
         angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))
-        ax.text(x, y * shift, label, fontsize=10, color="0.3", ha=ha, va=va, rotation=angle,
+        label = f"{_name(reference)}'s rate" if factor == 1 else f"{factor} times"
+        ax.text(x, y * 1.1, label, fontsize=10, color="0.3", ha="right", va="bottom", rotation=angle,
                 rotation_mode="anchor")
     place_labels(ax, labelled, strict=False)          # measured data: place every label, as well as it goes
     return fig
