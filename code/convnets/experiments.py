@@ -341,7 +341,7 @@ def kernel_family_dimension(channels: int, layers: int = 3, kernel: int = 3, *, 
             unit[index] = 1.0
             columns.append(compose_kernels(*weights[:layer], unit, *weights[layer + 1:]).ravel())
     return int(np.linalg.matrix_rank(np.array(columns).T))
-# =========================================================================================
+
 # ---- degradation page: the weight gradients of a real network, layer by layer
 @dataclass
 class LayerGradients:
@@ -396,5 +396,5 @@ def weight_gradients(network, x: np.ndarray, y: np.ndarray, *, seed: int = 0) ->
         loss, dlogits = softmax_cross_entropy(model.forward(x), y)
         model.backward(dlogits.astype(x.dtype))
     norms = np.array([float(np.linalg.norm(layer.grads["W"])) for layer in convs])
-    names = tuple(layer.name.removesuffix(" (Conv2d)") for layer in convs)
+    names = tuple(layer.name.rsplit(" (", 1)[0] for layer in convs)          # "stage1.block1.0 (FastConv2d)"
     return LayerGradients(names, norms, float(loss))

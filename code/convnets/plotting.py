@@ -405,7 +405,7 @@ def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
 
 
 
-# =========================================================================================
+
 # ---- degradation page: weight gradients of a real network, layer by layer
 @styled
 def layer_gradient_figure(series: dict, *, ylabel: str = "norm of the weight gradient"):
@@ -460,6 +460,9 @@ def layer_gradient_figure(series: dict, *, ylabel: str = "norm of the weight gra
     ax.set_xlabel("convolution (1 = next to the input)")
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", axis="y", alpha=0.3)
+    return fig
+
+
 # ---- comparison, macs_time and after_efficientnet pages: names, labels placed without overlaps, cost figures
 _NAMES = {"alexnet": "AlexNet", "alexnet-torchvision": "AlexNet", "googlenet": "GoogLeNet",
           "googlenet-torchvision": "GoogLeNet", "mobilenet-v2": "MobileNetV2", "mobilenet-v3-large": "MobileNetV3-L",
