@@ -85,19 +85,26 @@ def test_code_uses_no_site_only_machinery(notebook):
                 assert banned not in cell.source, f"{name}: {banned} in {cell.source[:60]!r}"
 
 
-def test_solution_code_is_collapsed_in_jupyterlab(notebook):
+def test_solutions_are_collapsed_in_jupyterlab(notebook):
+    """In a gated solution (solution-start ... solution-end) every code cell is collapsed, input and
+    output, and so is every Markdown cell after the first (jupyterlab-myst renders solution-start as a
+    closed dropdown, but the cells that follow it are cells of their own)."""
     name, nb = notebook
     inside = False
     for cell in nb.cells:
+        hidden = cell.metadata.get("jupyter", {})
+        starts = cell.cell_type == "markdown" and "{solution-start}" in cell.source
+        if inside and not starts:
+            if cell.cell_type == "code":
+                assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), \
+                    f"{name}: solution code shown openly in JupyterLab: {cell.source[:60]!r}"
+            else:
+                assert hidden.get("source_hidden"), f"{name}: solution text shown openly: {cell.source[:60]!r}"
         if cell.cell_type == "markdown":
-            if "{solution-start}" in cell.source:
+            if starts:
                 inside = True
             if "{solution-end}" in cell.source:
-                inside = False
-        elif inside:
-            hidden = cell.metadata.get("jupyter", {})
-            assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), \
-                f"{name}: solution code shown openly in JupyterLab: {cell.source[:60]!r}"
+                inside = "{solution-start}" in cell.source.rsplit("{solution-end}", 1)[1]
 
 
 def test_prose_fits_one_idea(notebook):
