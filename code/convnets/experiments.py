@@ -288,3 +288,64 @@ def empirical_receptive_field(network, input_size: int = 33, channels: int = 1, 
     touched = np.abs(model.backward(grad)[0]).sum(axis=0) > 0
     rows, cols = np.flatnonzero(touched.any(axis=1)), np.flatnonzero(touched.any(axis=0))
     return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+
+
+# ---- depthwise page: what ReLU does to a low-dimensional manifold (MobileNetV2, Fig. 1)
+@dataclass
+class ReluManifold:
+    """What :func:`relu_manifold` measured, per embedding dimension n (one entry per value of ``dims``)."""
+
+    dims: np.ndarray            # the embedding dimensions n
+    spiral: np.ndarray          # (P, 2) the points of the input spiral
+    lost: np.ndarray            # fraction of points that ReLU leaves with at most one non-zero coordinate
+    linear_error: np.ndarray    # relative error of the best linear map from ReLU(T x) back to x
+    inverse_error: np.ndarray   # relative error of pinv(T) ReLU(T x), the paper's map back
+    back: dict = field(default_factory=dict)   # n -> (P, 2) pinv(T) ReLU(T x) for the first random T
+
+
+def spiral(points: int = 400, turns: float = 2.0) -> np.ndarray:
+    """``points`` points (P, 2) along an Archimedean spiral of ``turns`` turns, radius from 0.05 to 1."""
+    points = positive_int("points", points, minimum=2)
+    if isinstance(turns, bool) or not isinstance(turns, (int, float)) or not turns > 0:
+        raise ValueError(f"turns must be a positive number, got {turns!r}")
+    t = np.linspace(0.05, 1.0, points)
+    angle = 2 * np.pi * turns * t
+    return np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+
+
+def relu_manifold(dims=(2, 3, 4, 5, 6, 8, 10, 15, 20, 30), *, points: int = 400, turns: float = 2.0,
+                  draws: int = 30, seed: int = 0) -> ReluManifold:
+    """Sandler et al.'s (2018) Fig. 1 experiment, measured: embed a 2-D spiral x into n dimensions with a
+    random Gaussian matrix T (n x 2), apply ReLU, and map back to 2-D.
+
+    For each n, averaged over ``draws`` random matrices:
+
+    * ``lost``: the fraction of spiral points whose ReLU(T x) has at most one non-zero coordinate. One
+      number (or none) cannot give a 2-D position back: every point on a line through x inside the same
+      region has the same output, so no map whatever recovers x;
+    * ``linear_error``: mean |M h - x| / mean |x| for the best linear map M back (least squares over the
+      spiral), h = ReLU(T x);
+    * ``inverse_error``: the same for M = pinv(T), the "T^-1" of the paper's figure.
+
+    ``back[n]`` keeps pinv(T) ReLU(T x) for the first matrix, for drawing.
+    """
+    dims = [positive_int("dims[i]", n, minimum=2) for n in dims]
+    positive_int("draws", draws)
+    x = spiral(points, turns)
+    scale = np.linalg.norm(x, axis=1).mean()
+    lost, linear, inverse, back = [], [], [], {}
+    for n in dims:
+        rng = np.random.default_rng([seed, n])
+        runs = []
+        for d in range(draws):
+            t = rng.standard_normal((n, 2))
+            h = np.maximum(x @ t.T, 0.0)
+            m, *_ = np.linalg.lstsq(h, x, rcond=None)
+            x_inverse = h @ np.linalg.pinv(t).T
+            if d == 0:
+                back[n] = x_inverse
+            runs.append((((h > 0).sum(axis=1) <= 1).mean(), np.linalg.norm(h @ m - x, axis=1).mean() / scale,
+                         np.linalg.norm(x_inverse - x, axis=1).mean() / scale))
+        for values, mean in zip((lost, linear, inverse), np.mean(runs, axis=0), strict=True):
+            values.append(mean)
+    return ReluManifold(np.array(dims), x, np.array(lost), np.array(linear), np.array(inverse), back)
