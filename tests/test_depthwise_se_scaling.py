@@ -189,6 +189,7 @@ def test_figures():
     for fig in figs:
         assert isinstance(fig, plotting.PageFigure) and fig.get_size_inches()[0] <= plotting.MAX_WIDTH
     assert len([ax for ax in figs[0].axes if ax.collections]) == 4
+    assert "n = 2, 3, 15" in figs[0].alt and f"{r.lost[0]:.2f}" in figs[1].alt and "0.90, 0.80" in figs[2].alt
     with pytest.raises(ValueError, match="show"):
         plotting.relu_manifold_figure(r, show=(5,))
     with pytest.raises(ValueError, match="ratios"):

@@ -308,6 +308,12 @@ def relu_manifold_figure(result, show=(2, 3, 15, 30)):
         ax.set_yticks([])
     for ax in np.ravel(axes)[len(panels):]:
         ax.axis("off")
+    lost = {n: f"{100 * f:.0f}%" for n, f in zip(result.dims, result.lost, strict=True) if n in show}
+    fig.alt = (f"{len(panels)} scatter plots: a 2-D spiral, then its image after a random embedding in n "
+               f"dimensions, ReLU and projection back with the pseudo-inverse, for n = "
+               f"{', '.join(map(str, show))}. Where ReLU keeps at most one coordinate, arcs of the spiral fold "
+               f"onto straight segments: on average " + ", ".join(f"{v} of the points at n = {n}"
+                                                                   for n, v in lost.items()) + ".")
     return fig
 
 
@@ -328,6 +334,9 @@ def relu_loss_figure(result):
     ax.set_ylim(0, None)
     ax.grid(True, alpha=0.3)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=1, frameon=False)
+    fig.alt = (f"Two falling curves against n from {result.dims[0]} to {result.dims[-1]}: the fraction of points "
+               f"whose position is lost falls from {result.lost[0]:.2f} to {result.lost[-1]:.2f}, the error of "
+               f"the best linear map back from {result.linear_error[0]:.2f} to {result.linear_error[-1]:.3f}.")
     return fig
 
 
@@ -355,4 +364,7 @@ def released_vs_rule_figure(models, ratios: dict):
     ax.set_ylabel("released ÷ rule")
     ax.grid(True, alpha=0.3)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=len(ratios), frameon=False)
+    fig.alt = ("Released coefficient divided by the rule's, for models " + ", ".join(models) + "; a dashed line at 1. "
+               + "; ".join(f"{name}: " + ", ".join(f"{v:.2f}" for v in values) for name, values in ratios.items())
+               + ".")
     return fig
