@@ -196,3 +196,20 @@ def test_figures():
         plotting.released_vs_rule_figure(["B1"], {"depth": [0.9, 0.8]})
     with pytest.raises(ValueError, match="ratios"):
         plotting.released_vs_rule_figure(["B1"], {})
+
+
+# ------------------------------------------------------------------------ gradient_footprint
+def test_a_gate_makes_every_output_depend_on_every_pixel():
+    from convnets.spec import Act, GlobalAvgPool
+    two_convs = Seq("c", Conv(4, 3, bias=True), Act("relu"), Conv(4, 3, bias=True))
+    mask = experiments.gradient_footprint(two_convs, 15)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    assert (rows.tolist(), cols.tolist()) == ([5, 6, 7, 8, 9], [5, 6, 7, 8, 9])
+    gated = Seq("g", *two_convs.items, blocks.squeeze_excite(4, 2))     # SiLU inside: no dead unit
+    assert experiments.gradient_footprint(gated, 15).all()
+    mbconv = experiments.gradient_footprint(Seq("b", blocks.mbconv(8, 8, 3, 1, 6, se_ratio=0)), 9, 8)
+    assert mbconv.sum() == 9
+    with pytest.raises(ValueError, match="feature maps"):
+        experiments.gradient_footprint(Seq("p", Conv(4, 3), GlobalAvgPool()), 9)
+    with pytest.raises(TypeError, match="input_size"):
+        experiments.gradient_footprint(two_convs, 9.0)

@@ -349,3 +349,25 @@ def relu_manifold(dims=(2, 3, 4, 5, 6, 8, 10, 15, 20, 30), *, points: int = 400,
         for values, mean in zip((lost, linear, inverse), np.mean(runs, axis=0), strict=True):
             values.append(mean)
     return ReluManifold(np.array(dims), x, np.array(lost), np.array(linear), np.array(inverse), back)
+
+
+# ---- squeeze_excite page: which input pixels one output depends on
+def gradient_footprint(network, input_size: int = 33, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """The input pixels that the centre output of channel 0 depends on: a boolean (input_size, input_size)
+    mask of the pixels whose gradient is non-zero, by backpropagation through ``network`` (a spec) built
+    with its own random initialisation, in float64 and in evaluation mode (batch norm with its running
+    statistics, so that no batch statistic links distant pixels).
+
+    Unlike :func:`empirical_receptive_field`, no weight is changed, so a gate's sigmoid is not saturated
+    and its gradient survives.
+    """
+    input_size = positive_int("input_size", input_size)
+    channels = positive_int("channels", channels)
+    model = build(network, (channels, input_size, input_size), seed=seed, dtype=np.float64).eval()
+    x = np.random.default_rng(seed).standard_normal((1, channels, input_size, input_size))
+    out = model.forward(x)
+    if out.ndim != 4:
+        raise ValueError(f"network must output feature maps (N, C, H, W), got shape {out.shape}")
+    grad = np.zeros_like(out)
+    grad[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
+    return np.abs(model.backward(grad)[0]).sum(axis=0) > 0
