@@ -224,7 +224,8 @@ EFFICIENTNET_B0 = [
     (6,        3,      1,      320,  1),
 ]
 #  The released coefficients (width, depth, resolution, dropout) of the reference code
-#  (tensorflow/tpu efficientnet_builder.py), not alpha**phi etc.: they were set by hand.
+#  (tensorflow/tpu efficientnet_builder.py). The paper gives no phi per model, and these are not
+#  alpha**phi, beta**phi, 224 * gamma**phi for phi = 1..7 (see compound_scaling).
 EFFICIENTNET_COEFFICIENTS = {
     "b0": (1.0, 1.0, 224, 0.2),
     "b1": (1.0, 1.1, 240, 0.2),
