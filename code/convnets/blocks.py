@@ -115,7 +115,7 @@ def inception(name: str, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: i
     return Concat(name,
                   Seq("1x1", *conv_bn_act("", c1, 1, bn=bn).items),
                   Seq("3x3", *conv_bn_act("", c3_reduce, 1, bn=bn).items, *conv_bn_act("", c3, 3, bn=bn).items),
-                  Seq(f"{k5}x{k5}", *conv_bn_act("", c5_reduce, 1, bn=bn).items,
+                  Seq("5x5", *conv_bn_act("", c5_reduce, 1, bn=bn).items,     # a 3x3 in torchvision
                       *conv_bn_act("", c5, k5, bn=bn).items),
                   Seq("pool", MaxPool(3, 1, 1, ceil_mode=True), *conv_bn_act("", pool_proj, 1, bn=bn).items))
 

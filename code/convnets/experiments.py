@@ -25,7 +25,7 @@ from .spec import Act, BatchNorm, Linear, Residual, Scale, Seq
 # ------------------------------------------------------------------ the 1-D stack
 def dense_block(width: int, *, residual: bool, norm: bool, variant: str = "pre",
                 shortcut_scale: float = 1.0) -> Seq | Residual:
-    """The seed page's block, a 1-D analogue of a ResNet block on vectors of ``width``.
+    """A 64-wide fully connected analogue of a ResNet block: vectors of ``width`` instead of images.
 
     Dense matrices stand where a ResNet has 3x3 convolutions, and batch norm over the batch
     (``norm=True``) where it normalises over the batch and pixels.
@@ -64,7 +64,7 @@ class GradientFlow:
 
     input_grad: np.ndarray      # (depth + 1,): ||dL/dx_l|| at the input of block l (last: the output)
     weight_grad: np.ndarray     # (depth,): ||dL/dW|| of all weights in block l
-    activation_std: np.ndarray  # (depth + 1,): std of x_l, for comparison with the seed's figure
+    activation_std: np.ndarray  # (depth + 1,): std of x_l, what a commonly copied figure plots instead
     settings: dict = field(default_factory=dict)
 
     @property
@@ -288,6 +288,59 @@ def empirical_receptive_field(network, input_size: int = 33, channels: int = 1, 
     touched = np.abs(model.backward(grad)[0]).sum(axis=0) > 0
     rows, cols = np.flatnonzero(touched.any(axis=1)), np.flatnonzero(touched.any(axis=0))
     return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+
+
+# ---- alexnet_vgg: what a stack of linear convolutions computes
+def compose_kernels(*kernels: np.ndarray) -> np.ndarray:
+    """The one kernel that a stack of linear, unpadded, stride-1 convolutions computes.
+
+    ``kernels`` are the weights in the order the data meets them, each of shape
+    (C_out, C_in, k, k) with C_in equal to the previous C_out. Without activations,
+    biases, padding or stride, convolving with a, then b, is convolving with one kernel
+    of side k_a + k_b - 1 whose (o, i) slice is sum_m conv_full(b[o, m], a[m, i]) (the
+    cross-correlations of deep-learning layers compose by full convolution of their
+    kernels). Three 3x3 kernels give one 7x7 kernel; returns (C_out, C_in, K, K).
+    """
+    if not kernels:
+        raise ValueError("compose_kernels needs at least one kernel, got none")
+    for i, k in enumerate(kernels):
+        array(f"kernels[{i}]", k, ndim=4)
+        if k.shape[2] != k.shape[3]:
+            raise ValueError(f"kernels[{i}] must be square (C_out, C_in, k, k), got shape {k.shape}")
+    total = kernels[0]
+    for i, b in enumerate(kernels[1:], start=1):
+        if b.shape[1] != total.shape[0]:
+            raise ValueError(f"kernels[{i}] reads {b.shape[1]} channels but the stack before it gives "
+                             f"{total.shape[0]}")
+        ka, kb = total.shape[2], b.shape[2]
+        out = np.zeros((b.shape[0], total.shape[1], ka + kb - 1, ka + kb - 1), np.result_type(total, b))
+        for p in range(kb):
+            for q in range(kb):
+                out[:, :, p:p + ka, q:q + ka] += np.einsum("om,mixy->oixy", b[:, :, p, q], total)
+        total = out
+    return total
+
+
+def kernel_family_dimension(channels: int, layers: int = 3, kernel: int = 3, *, seed: int = 0) -> int:
+    """How many independent directions a stack of linear k x k convolutions can move its equivalent kernel in.
+
+    A stack of ``layers`` convolutions, ``channels`` in and out, without activations, has
+    layers * k^2 * C^2 weights and computes one kernel of side layers * (k - 1) + 1
+    (:func:`compose_kernels`). The kernels it can reach form a set of dimension equal to the
+    rank of the derivative of kernel with respect to weights at generic (here random) weights.
+    The kernel is linear in each layer's weights, so each column of the derivative is the
+    composition with that one weight set to 1 and the rest of its layer to 0: exact, no step size.
+    """
+    c, n, k = positive_int("channels", channels), positive_int("layers", layers), positive_int("kernel", kernel)
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal((c, c, k, k)) for _ in range(n)]
+    columns = []
+    for layer in range(n):
+        for index in np.ndindex(c, c, k, k):
+            unit = np.zeros((c, c, k, k))
+            unit[index] = 1.0
+            columns.append(compose_kernels(*weights[:layer], unit, *weights[layer + 1:]).ravel())
+    return int(np.linalg.matrix_rank(np.array(columns).T))
 
 
 # ---- depthwise page: what ReLU does to a low-dimensional manifold (MobileNetV2, Fig. 1)

@@ -23,6 +23,8 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
+from .checks import positive_int
+
 # Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
@@ -235,9 +237,19 @@ def digits_figure(images, labels, n: int = 10):
 
 @styled
 def layer_cost_figure(counts):
-    """Parameters (left) and MACs (right) of every convolution and linear layer of a counted network."""
+    """Each weight layer's share of a counted network's parameters and of its multiply-accumulates.
+
+    One panel, so that it stays readable on a phone: the convolutions (conv1, conv2, ...) and
+    fully connected layers (fc1, ...) from top to bottom, two bars each, the share of the
+    network's parameters (solid) and of its MACs (hatched), with shares of 5 % or more written
+    at the end of their bar. ``counts`` is a :class:`convnets.accounting.Counts`.
+    """
+    if not hasattr(counts, "rows") or not hasattr(counts, "macs"):
+        raise TypeError(f"counts must be a convnets.accounting.Counts (from count or zoo.counts), "
+                        f"got {type(counts).__name__}")
     weighted = [r for r in counts.rows if r.layer.startswith(("Conv", "DWConv", "Linear"))]
-    fig, (ax_p, ax_m) = figure(2, width=MAX_WIDTH, height=0.25 * len(weighted) + 1.2, sharey=True)
+    if not weighted:
+        raise ValueError(f"counts of {counts.name!r} has no convolution or linear layer to show")
     names, n_conv, n_fc = [], 0, 0
     for r in weighted:
         if r.layer == "Linear":
@@ -246,22 +258,46 @@ def layer_cost_figure(counts):
         else:
             n_conv += 1
             names.append(f"conv{n_conv}")
-    colours = [OKABE_ITO["orange"] if r.layer == "Linear" else OKABE_ITO["blue"] for r in weighted]
-    ax_p.barh(names, [r.params / 1e6 for r in weighted], color=colours)
-    ax_m.barh(names, [r.macs / 1e9 for r in weighted], color=colours)
-    ax_p.set_xlabel("parameters (millions)")
-    ax_m.set_xlabel("multiply-accumulates (billions)")
-    ax_p.invert_yaxis()
-    for ax in (ax_p, ax_m):
-        ax.grid(True, axis="x", alpha=0.3)
+    params = 100 * np.array([r.params for r in weighted]) / counts.params
+    macs = 100 * np.array([r.macs for r in weighted]) / counts.macs
+    fig, ax = figure(width=5.0, height=0.3 * len(weighted) + 1.4)
+    y = np.arange(len(weighted))
+    h = 0.4
+    ax.barh(y - h / 2, params, h, color=OKABE_ITO["orange"], edgecolor="black", linewidth=0.5,
+            label="share of the parameters")
+    ax.barh(y + h / 2, macs, h, color=OKABE_ITO["sky"], edgecolor="black", linewidth=0.5, hatch="///",
+            label="share of the multiply-accumulates")
+    for offset, values in ((-h / 2, params), (h / 2, macs)):
+        for yi, v in zip(y, values, strict=True):
+            if v >= 5:
+                ax.text(v + 1, yi + offset, f"{v:.0f}%", va="center", fontsize=10)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(params.max(), macs.max()) * 1.15)
+    ax.set_xlabel("share of the whole network (%)")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=1, frameon=False)
     return fig
 
 
 @styled
 def channel_growth_figure(inputs):
-    """Input channels of each dense layer, in order across the blocks."""
-    fig, ax = figure(width=6.0, height=3.2)
-    ax.plot(np.arange(1, len(inputs) + 1), inputs, color=OKABE_ITO["green"], marker="o", markersize=2.5)
+    """Input channels of each dense layer, in order across the blocks, each block labelled on the plot.
+
+    A new block starts wherever the input width drops (a transition compressed it).
+    """
+    inputs = np.asarray(inputs)
+    if inputs.ndim != 1 or len(inputs) < 2 or not np.issubdtype(inputs.dtype, np.integer):
+        raise ValueError(f"inputs must be a list of at least two channel counts (integers), got {inputs!r}")
+    layers = np.arange(1, len(inputs) + 1)
+    fig, ax = figure(width=4.8, height=3.3)
+    ax.plot(layers, inputs, color=OKABE_ITO["green"], marker="o", markersize=3)
+    starts = [0, *(i + 1 for i in range(len(inputs) - 1) if inputs[i + 1] < inputs[i]), len(inputs)]
+    for b, (lo, hi) in enumerate(zip(starts[:-1], starts[1:], strict=True), start=1):
+        top = inputs[lo:hi].max()
+        ax.annotate(f"block {b}", ((layers[lo] + layers[hi - 1]) / 2, top), xytext=(0, 6),
+                    textcoords="offset points", ha="center", fontsize=10)
+    ax.set_ylim(0, inputs.max() * 1.15)
     ax.set_xlabel(f"dense layer (1 to {len(inputs)}, across the blocks)")
     ax.set_ylabel("input channels")
     ax.grid(True, alpha=0.3)
@@ -270,21 +306,29 @@ def channel_growth_figure(inputs):
 
 @styled
 def stack_vs_single_figure(fields, stack_params, single_params, channels: int):
-    """Parameters of a stack of 3x3 convolutions and of one larger convolution, per receptive field."""
-    fig, ax = figure(width=5.5, height=3.2)
-    ax.plot(fields, np.array(single_params) / 1e6, color=OKABE_ITO["vermillion"], marker="o",
-            label="one k×k convolution")
-    ax.plot(fields, np.array(stack_params) / 1e6, color=OKABE_ITO["blue"], marker="s",
-            label="stack of 3×3 convolutions")
+    """Parameters of a stack of 3x3 convolutions and of one larger convolution, per receptive field.
+
+    Each line is labelled beside it, below the stack's last point and above the single layer's
+    second-last (no legend to cover the data).
+    """
+    fields = np.asarray(fields)
+    single, stack = np.asarray(single_params) / 1e6, np.asarray(stack_params) / 1e6
+    if not (len(fields) == len(single) == len(stack) >= 2):
+        raise ValueError(f"fields, stack_params and single_params must have the same length (>= 2), got "
+                         f"{len(fields)}, {len(stack)} and {len(single)}")
+    positive_int("channels", channels)
+    fig, ax = figure(width=4.8, height=3.3)
+    ax.plot(fields, single, color=OKABE_ITO["vermillion"], marker="o")
+    ax.plot(fields, stack, color=OKABE_ITO["blue"], marker="s", linestyle="--")
+    ax.annotate("one k×k convolution", (fields[-2], single[-2]), xytext=(-12, 8), textcoords="offset points",
+                ha="right", va="bottom", fontsize=10, color=OKABE_ITO["vermillion"])
+    ax.annotate("stack of 3×3\nconvolutions", (fields[-1], stack[-1]), xytext=(0, -22), textcoords="offset points",
+                ha="right", va="top", fontsize=10, color=OKABE_ITO["blue"])
     ax.set_xticks(fields, [f"{f}×{f}" for f in fields])
     ax.set_xlabel("receptive field")
-    ax.set_ylabel(f"parameters (millions, {channels} channels)")
+    ax.set_ylabel(f"parameters (millions),\n{channels} channels in and out")
     ax.grid(True, alpha=0.3)
-    ax.legend(frameon=False)
     return fig
-
-
-
 # ---- depthwise and efficientnet pages: ReLU on a low-dimensional manifold; released models against a rule
 @styled
 def relu_manifold_figure(result, show=(2, 3, 15, 30)):
