@@ -240,7 +240,8 @@ EFFICIENTNET_B0 = [
     (6,        3,      1,      320,  1),
 ]
 #  The released coefficients (width, depth, resolution, dropout) of the reference code
-#  (tensorflow/tpu efficientnet_builder.py), not alpha**phi etc.: they were set by hand.
+#  (tensorflow/tpu efficientnet_builder.py). The paper gives no phi per model, and these are not
+#  alpha**phi, beta**phi, 224 * gamma**phi for phi = 1..7 (see compound_scaling).
 EFFICIENTNET_COEFFICIENTS = {
     "b0": (1.0, 1.0, 224, 0.2),
     "b1": (1.0, 1.1, 240, 0.2),
@@ -593,3 +594,63 @@ def mobilenet_v3_large(classes: int = 1000) -> Seq:
     classifier = Seq("classifier", Linear(1280), Act("hardswish"), Dropout(0.2), Linear(classes))
     return Seq("mobilenet-v3-large", conv_bn_act("stem", 16, 3, 2, act="hardswish"), Seq("bnecks", *blocks),
                conv_bn_act("head", 960, 1, act="hardswish"), GlobalAvgPool(), classifier)
+
+
+# ---- squeeze_excite and efficientnet pages: SE-ResNet, and EfficientNet at any width and depth
+def se_resnet(depth: int = 50, *, reduction: int = 16, stride_in_3x3: bool = False, classes: int = 1000) -> Seq:
+    """SE-ResNet-50/101/152 (Hu et al., 2020, Table 1): ResNet with squeeze-and-excitation, reduction
+    ratio ``reduction``, in every bottleneck (see :func:`convnets.blocks.se_bottleneck_block`).
+
+    The stride sits in the first 1x1 of each stage's first block unless ``stride_in_3x3``: the original
+    ResNet, which the SENet paper's 3.86 GFLOPs for ResNet-50 counts.
+    """
+    from .blocks import se_bottleneck_block
+
+    one_of("depth", depth, {d for d, (kind, _) in RESNET_STAGES.items() if kind == "bottleneck"})
+    _, counts = RESNET_STAGES[depth]
+    stem = Seq("stem", *conv_bn_act("conv1", 64, 7, 2).items, MaxPool(3, 2, 1))
+    stages, channels = [], 64
+    for i, (width, count) in enumerate(zip(RESNET_WIDTHS, counts, strict=True)):
+        blocks = []
+        for j in range(count):
+            blocks.append(se_bottleneck_block(channels, width, 2 if i > 0 and j == 0 else 1, reduction=reduction,
+                                              stride_in_3x3=stride_in_3x3))
+            channels = 4 * width
+        stages.append(Seq(f"conv{i + 2}_x", *blocks))
+    return Seq(f"se-resnet{depth}", stem, *stages, GlobalAvgPool(), _classifier(classes=classes, dropout=0))
+
+
+def efficientnet_scaled(width: float = 1.0, depth: float = 1.0, *, dropout: float = 0.2, drop_connect: float = 0.0,
+                        classes: int = 1000, name: str = "efficientnet") -> Seq:
+    """EfficientNet-B0's table (:data:`EFFICIENTNET_B0`) scaled by any ``width`` and ``depth`` coefficients.
+
+    Channels are scaled and rounded by :func:`round_channels`, repeats by :func:`round_repeats`, as in
+    :func:`efficientnet`, which this reproduces for the released coefficients:
+    ``efficientnet_scaled(*EFFICIENTNET_COEFFICIENTS["b3"][:2])`` is EfficientNet-B3.
+
+    ``drop_connect`` > 0 adds stochastic depth (Huang et al., 2016) to every block with an identity
+    shortcut, at the rate of the reference code (tensorflow/tpu, ``efficientnet_model.py``): block i of
+    the N blocks, counted from 0, is dropped with probability ``drop_connect * i / N`` (0.2 for the
+    released models; Tan and Le's "survival probability 0.8").
+    """
+    from .checks import probability
+
+    for argument, value in (("width", width), ("depth", depth)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{argument} must be a positive number, got {value!r}")
+    probability("drop_connect", drop_connect)
+    repeats = [round_repeats(r, depth) for *_, r in EFFICIENTNET_B0]
+    total, index = sum(repeats), 0
+    channels = round_channels(32, width)
+    stem = conv_bn_act("stem", channels, 3, 2, act="silu")
+    stages = []
+    for i, ((expand, kernel, stride, out, _), n) in enumerate(zip(EFFICIENTNET_B0, repeats, strict=True)):
+        out = round_channels(out, width)
+        blocks = []
+        for j in range(n):
+            blocks.append(mbconv(channels, out, kernel, stride if j == 0 else 1, expand,
+                                 drop=drop_connect * index / total))
+            channels, index = out, index + 1
+        stages.append(Seq(f"stage{i + 1}", *blocks))
+    head = conv_bn_act("head", round_channels(1280, width), 1, act="silu")
+    return Seq(name, stem, *stages, head, GlobalAvgPool(), _classifier(classes=classes, dropout=dropout))

@@ -231,3 +231,47 @@ def convnext_block(channels: int, *, drop: float = 0.0, layer_scale: float = 1e-
     body = Seq("body", Conv(c, 7, groups=c, bias=True), LayerNorm(), Conv(4 * c, 1, bias=True), Act("gelu"),
                Conv(c, 1, bias=True), LayerScale(layer_scale), StochasticDepth(drop))
     return Seq("block", Residual(body))
+
+
+# ---- depthwise, squeeze_excite and efficientnet pages: MobileNetV1's separable layer, SE-ResNet's block
+def depthwise_separable(in_channels: int, out: int, kernel: int = 3, stride: int = 1, *, bn: bool = True,
+                        act: str | None = "relu") -> Seq:
+    """A depthwise-separable convolution (Howard et al., 2017, section 3.1 and Fig. 3; Chollet, 2017).
+
+    A depthwise k x k convolution filters each of the ``in_channels`` on its own (one filter per
+    channel, with the stride), then a 1x1 "pointwise" convolution mixes them into ``out``
+    channels; MobileNetV1 puts batch norm and ReLU after each. ``bn=False, act=None`` leaves the
+    two bare convolutions (no biases), whose parameters and MACs are ``1/out + 1/kernel**2`` times
+    those of one full k x k convolution from ``in_channels`` to ``out``.
+    """
+    c = positive_int("in_channels", in_channels)
+    positive_int("out", out)
+    positive_int("kernel", kernel)
+    positive_int("stride", stride)
+    if not isinstance(bn, bool):
+        raise TypeError(f"bn must be True or False, got {bn!r}")
+
+    def after(*convs):
+        return [*convs, *([BatchNorm()] if bn else []), *([Act(act)] if act else [])]
+
+    return Seq("separable", Seq("depthwise", *after(Conv(c, kernel, stride, groups=c))),
+               Seq("pointwise", *after(Conv(out, 1))))
+
+
+def se_bottleneck_block(in_channels: int, width: int, stride: int = 1, *, reduction: int = 16,
+                        stride_in_3x3: bool = False) -> Seq:
+    """SE-ResNet's bottleneck (Hu et al., 2020, Fig. 3 and Table 1): ResNet's 1x1-3x3-1x1 residual body
+    followed by squeeze-and-excitation on its ``4 * width`` output channels, before the addition.
+
+    The gate squeezes to ``4 * width // reduction`` channels (r = 16 in the paper) with ReLU inside and a
+    sigmoid; its two 1x1 convolutions (the paper's two fully connected layers) have biases.
+    ``stride_in_3x3=False`` (the default) strides in the first 1x1, as the original ResNet-50 whose
+    3.86 GFLOPs the SENet paper reports.
+    """
+    positive_int("reduction", reduction)
+    out = 4 * positive_int("width", width)
+    if out // reduction < 1:
+        raise ValueError(f"reduction {reduction} leaves no channel in the gate of a {out}-channel block")
+    residual, relu = bottleneck_block(in_channels, width, stride, stride_in_3x3=stride_in_3x3).items
+    body = Seq("body", *residual.body.items, squeeze_excite(out, out // reduction, act="relu"))
+    return Seq("block", Residual(body, residual.shortcut), relu)

@@ -398,3 +398,86 @@ def weight_gradients(network, x: np.ndarray, y: np.ndarray, *, seed: int = 0) ->
     norms = np.array([float(np.linalg.norm(layer.grads["W"])) for layer in convs])
     names = tuple(layer.name.rsplit(" (", 1)[0] for layer in convs)          # "stage1.block1.0 (FastConv2d)"
     return LayerGradients(names, norms, float(loss))
+
+
+# ---- depthwise page: what ReLU does to a low-dimensional manifold (MobileNetV2, Fig. 1)
+@dataclass
+class ReluManifold:
+    """What :func:`relu_manifold` measured, per embedding dimension n (one entry per value of ``dims``)."""
+
+    dims: np.ndarray            # the embedding dimensions n
+    spiral: np.ndarray          # (P, 2) the points of the input spiral
+    lost: np.ndarray            # fraction of points that ReLU leaves with at most one non-zero coordinate
+    linear_error: np.ndarray    # relative error of the best linear map from ReLU(T x) back to x
+    inverse_error: np.ndarray   # relative error of pinv(T) ReLU(T x), the paper's map back
+    back: dict = field(default_factory=dict)   # n -> (P, 2) pinv(T) ReLU(T x) for the first random T
+
+
+def spiral(points: int = 400, turns: float = 2.0) -> np.ndarray:
+    """``points`` points (P, 2) along an Archimedean spiral of ``turns`` turns, radius from 0.05 to 1."""
+    points = positive_int("points", points, minimum=2)
+    if isinstance(turns, bool) or not isinstance(turns, (int, float)) or not turns > 0:
+        raise ValueError(f"turns must be a positive number, got {turns!r}")
+    t = np.linspace(0.05, 1.0, points)
+    angle = 2 * np.pi * turns * t
+    return np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+
+
+def relu_manifold(dims=(2, 3, 4, 5, 6, 8, 10, 15, 20, 30), *, points: int = 400, turns: float = 2.0,
+                  draws: int = 30, seed: int = 0) -> ReluManifold:
+    """Sandler et al.'s (2018) Fig. 1 experiment, measured: embed a 2-D spiral x into n dimensions with a
+    random Gaussian matrix T (n x 2), apply ReLU, and map back to 2-D.
+
+    For each n, averaged over ``draws`` random matrices:
+
+    * ``lost``: the fraction of spiral points whose ReLU(T x) has at most one non-zero coordinate. One
+      number (or none) cannot give a 2-D position back: every point on a line through x inside the same
+      region has the same output, so no map whatever recovers x;
+    * ``linear_error``: mean |M h - x| / mean |x| for the best linear map M back (least squares over the
+      spiral), h = ReLU(T x);
+    * ``inverse_error``: the same for M = pinv(T), the "T^-1" of the paper's figure.
+
+    ``back[n]`` keeps pinv(T) ReLU(T x) for the first matrix, for drawing.
+    """
+    dims = [positive_int("dims[i]", n, minimum=2) for n in dims]
+    positive_int("draws", draws)
+    x = spiral(points, turns)
+    scale = np.linalg.norm(x, axis=1).mean()
+    lost, linear, inverse, back = [], [], [], {}
+    for n in dims:
+        rng = np.random.default_rng([seed, n])
+        runs = []
+        for d in range(draws):
+            t = rng.standard_normal((n, 2))
+            h = np.maximum(x @ t.T, 0.0)
+            m, *_ = np.linalg.lstsq(h, x, rcond=None)
+            x_inverse = h @ np.linalg.pinv(t).T
+            if d == 0:
+                back[n] = x_inverse
+            runs.append((((h > 0).sum(axis=1) <= 1).mean(), np.linalg.norm(h @ m - x, axis=1).mean() / scale,
+                         np.linalg.norm(x_inverse - x, axis=1).mean() / scale))
+        for values, mean in zip((lost, linear, inverse), np.mean(runs, axis=0), strict=True):
+            values.append(mean)
+    return ReluManifold(np.array(dims), x, np.array(lost), np.array(linear), np.array(inverse), back)
+
+
+# ---- squeeze_excite page: which input pixels one output depends on
+def gradient_footprint(network, input_size: int = 33, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """The input pixels that the centre output of channel 0 depends on: a boolean (input_size, input_size)
+    mask of the pixels whose gradient is non-zero, by backpropagation through ``network`` (a spec) built
+    with its own random initialisation, in float64 and in evaluation mode (batch norm with its running
+    statistics, so that no batch statistic links distant pixels).
+
+    Unlike :func:`empirical_receptive_field`, no weight is changed, so a gate's sigmoid is not saturated
+    and its gradient survives.
+    """
+    input_size = positive_int("input_size", input_size)
+    channels = positive_int("channels", channels)
+    model = build(network, (channels, input_size, input_size), seed=seed, dtype=np.float64).eval()
+    x = np.random.default_rng(seed).standard_normal((1, channels, input_size, input_size))
+    out = model.forward(x)
+    if out.ndim != 4:
+        raise ValueError(f"network must output feature maps (N, C, H, W), got shape {out.shape}")
+    grad = np.zeros_like(out)
+    grad[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
+    return np.abs(model.backward(grad)[0]).sum(axis=0) > 0

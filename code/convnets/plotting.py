@@ -879,3 +879,88 @@ def regnet_widths_figure(rule, *, name: str = ""):
     ax.set_ylabel("width (channels, log scale)")
     ax.grid(True, which="major", alpha=0.25)
     return fig
+
+
+# ---- depthwise and efficientnet pages: ReLU on a low-dimensional manifold; released models against a rule
+@styled
+def relu_manifold_figure(result, show=(2, 3, 15, 30)):
+    """The input spiral and pinv(T) ReLU(T x) for the embedding dimensions ``show``, as in Sandler et al.'s
+    (2018) Fig. 1: one panel each, in rows of three, points coloured by their position along the spiral.
+
+    ``result`` is a :class:`convnets.experiments.ReluManifold`; every n in ``show`` must be in ``result.back``.
+    """
+    missing = [n for n in show if n not in result.back]
+    if missing:
+        raise ValueError(f"show must name dimensions the experiment ran, {sorted(result.back)}; got {missing}")
+    panels = [("input: a 2-D spiral", result.spiral)] + [(f"n = {n}", result.back[n]) for n in show]
+    rows = int(np.ceil(len(panels) / 3))
+    fig, axes = figure(3, rows, height=2.2 * rows + 0.2)
+    colour = np.linspace(0, 1, len(result.spiral))
+    for ax, (title, points) in zip(np.ravel(axes), panels, strict=False):
+        ax.scatter(points[:, 0], points[:, 1], c=colour, cmap="viridis", s=6, linewidths=0)
+        ax.set_title(title)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in np.ravel(axes)[len(panels):]:
+        ax.axis("off")
+    lost = {n: f"{100 * f:.0f}%" for n, f in zip(result.dims, result.lost, strict=True) if n in show}
+    fig.alt = (f"{len(panels)} scatter plots: a 2-D spiral, then its image after a random embedding in n "
+               f"dimensions, ReLU and projection back with the pseudo-inverse, for n = "
+               f"{', '.join(map(str, show))}. Where ReLU keeps at most one coordinate, arcs of the spiral fold "
+               f"onto straight segments: on average " + ", ".join(f"{v} of the points at n = {n}"
+                                                                   for n, v in lost.items()) + ".")
+    return fig
+
+
+@styled
+def relu_loss_figure(result):
+    """Against the embedding dimension n: the fraction of spiral points whose position ReLU destroys, and
+    the relative error of the best linear map back (a :class:`convnets.experiments.ReluManifold`)."""
+    fig, ax = figure(width=5.5, height=3.4)
+    ax.plot(result.dims, result.lost, color=OKABE_ITO["vermillion"], marker="o",
+            label="points whose 2-D position is lost")
+    ax.plot(result.dims, result.linear_error, color=OKABE_ITO["blue"], marker="s", linestyle="--",
+            label="error of the best linear map back")
+    ax.set_xscale("log")
+    ax.set_xticks(result.dims, [str(n) for n in result.dims])
+    ax.minorticks_off()
+    ax.set_xlabel("dimension n of the space the spiral is embedded in (log scale)")
+    ax.set_ylabel("fraction")
+    ax.set_ylim(0, None)
+    ax.grid(True, alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=1, frameon=False)
+    fig.alt = (f"Two falling curves against n from {result.dims[0]} to {result.dims[-1]}: the fraction of points "
+               f"whose position is lost falls from {result.lost[0]:.2f} to {result.lost[-1]:.2f}, the error of "
+               f"the best linear map back from {result.linear_error[0]:.2f} to {result.linear_error[-1]:.3f}.")
+    return fig
+
+
+@styled
+def released_vs_rule_figure(models, ratios: dict):
+    """Each released model's coefficient divided by what a scaling rule gives, one line per dimension.
+
+    ``models`` labels the x axis (e.g. "B1" ... "B7"); ``ratios`` maps a dimension's name to one ratio per
+    model. A dashed line marks 1, the rule itself.
+    """
+    if not ratios:
+        raise ValueError("ratios must name at least one dimension")
+    for name, values in ratios.items():
+        if len(values) != len(models):
+            raise ValueError(f"ratios[{name!r}] has {len(values)} values for {len(models)} models")
+    fig, ax = figure(width=5.5, height=3.6)
+    styles = [dict(color=OKABE_ITO["blue"], marker="s"), dict(color=OKABE_ITO["vermillion"], marker="o"),
+              dict(color=OKABE_ITO["green"], marker="^"), dict(color=OKABE_ITO["purple"], marker="D")]
+    x = np.arange(len(models))
+    ax.axhline(1.0, color="0.35", linestyle="--", linewidth=1)
+    for (name, values), style in zip(ratios.items(), styles * len(ratios), strict=False):
+        ax.plot(x, values, label=name, **style)
+    ax.set_xticks(x, list(models))
+    ax.set_xlabel("model")
+    ax.set_ylabel("released ÷ rule")
+    ax.grid(True, alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=len(ratios), frameon=False)
+    fig.alt = ("Released coefficient divided by the rule's, for models " + ", ".join(models) + "; a dashed line at 1. "
+               + "; ".join(f"{name}: " + ", ".join(f"{v:.2f}" for v in values) for name, values in ratios.items())
+               + ".")
+    return fig
