@@ -123,6 +123,10 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
     try:
         page.goto(f"{lab}/lab/tree/chapters/{path.name}")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)        # a notebook, not the editor
+        try:                           # JupyterLab may ask which kernel to start: the page's own (the default)
+            page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=3_000).click()
+        except PlaywrightTimeout:
+            pass
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         for _ in range(3):             # a click before the kernel is ready runs nothing: try again
             page.get_by_role("menuitem", name="Run", exact=True).click()
