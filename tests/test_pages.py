@@ -85,26 +85,16 @@ def test_code_uses_no_site_only_machinery(notebook):
                 assert banned not in cell.source, f"{name}: {banned} in {cell.source[:60]!r}"
 
 
-def test_solutions_are_collapsed_in_jupyterlab(notebook):
-    """In a gated solution (solution-start ... solution-end) every code cell is collapsed, input and
-    output, and so is every Markdown cell after the first (jupyterlab-myst renders solution-start as a
-    closed dropdown, but the cells that follow it are cells of their own)."""
+def test_solutions_are_single_dropdowns(notebook):
+    """A solution is one {solution} dropdown: JupyterLab keeps it closed. Gated solutions
+    (solution-start ... solution-end) cannot stay collapsed there: JupyterLab shows again the output
+    of every cell it runs and expands every Markdown cell it renders."""
     name, nb = notebook
-    inside = False
-    for cell in nb.cells:
-        hidden = cell.metadata.get("jupyter", {})
-        starts = cell.cell_type == "markdown" and "{solution-start}" in cell.source
-        if inside and not starts:
-            if cell.cell_type == "code":
-                assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), \
-                    f"{name}: solution code shown openly in JupyterLab: {cell.source[:60]!r}"
-            else:
-                assert hidden.get("source_hidden"), f"{name}: solution text shown openly: {cell.source[:60]!r}"
-        if cell.cell_type == "markdown":
-            if starts:
-                inside = True
-            if "{solution-end}" in cell.source:
-                inside = "{solution-start}" in cell.source.rsplit("{solution-end}", 1)[1]
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "{solution-start}" not in text and "{solution-end}" not in text, name
+    solutions = re.findall(r"\{solution\} ([\w-]+)\n:class: dropdown", text)
+    exercises = re.findall(r"\{exercise\}\n:label: ([\w-]+)", text)
+    assert solutions == exercises, f"{name}: exercises {exercises}, dropdown solutions {solutions}"
 
 
 def test_prose_fits_one_idea(notebook):
