@@ -25,7 +25,7 @@ from .spec import Act, BatchNorm, Linear, Residual, Scale, Seq
 # ------------------------------------------------------------------ the 1-D stack
 def dense_block(width: int, *, residual: bool, norm: bool, variant: str = "pre",
                 shortcut_scale: float = 1.0) -> Seq | Residual:
-    """The seed page's block, a 1-D analogue of a ResNet block on vectors of ``width``.
+    """A fully connected stand-in for a ResNet block: it acts on vectors of ``width`` numbers.
 
     Dense matrices stand where a ResNet has 3x3 convolutions, and batch norm over the batch
     (``norm=True``) where it normalises over the batch and pixels.
@@ -64,7 +64,7 @@ class GradientFlow:
 
     input_grad: np.ndarray      # (depth + 1,): ||dL/dx_l|| at the input of block l (last: the output)
     weight_grad: np.ndarray     # (depth,): ||dL/dW|| of all weights in block l
-    activation_std: np.ndarray  # (depth + 1,): std of x_l, for comparison with the seed's figure
+    activation_std: np.ndarray  # (depth + 1,): std of x_l (activations, not gradients)
     settings: dict = field(default_factory=dict)
 
     @property
@@ -288,3 +288,27 @@ def empirical_receptive_field(network, input_size: int = 33, channels: int = 1, 
     touched = np.abs(model.backward(grad)[0]).sum(axis=0) > 0
     rows, cols = np.flatnonzero(touched.any(axis=1)), np.flatnonzero(touched.any(axis=0))
     return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+
+
+# ---- residual pages (residual.md, identity.md, residual_views.md) -------------------------------------
+def mean_field_bn_relu_rate(batch: int) -> float:
+    """Yang et al. (2019), Theorem 8: how fast the gradient explodes in a deep ReLU network with batch norm.
+
+    At initialisation, in the limit of infinite width, the squared norm of the gradient grows by this factor
+    per layer (batch norm, ReLU, fully connected layer), for batch statistics over ``batch`` examples:
+
+        (B - 1) (J'(c) + (B - 1) J(1)) / ((B - 3) (B - 1) (J(1) - J(c))) - 1 / (B - 3),   c = -1 / (B - 1),
+
+    with J(c) = (sqrt(1 - c^2) + (pi - arccos c) c) / pi the arccosine kernel (degree alpha = 1). It decreases to
+    pi / (pi - 1) ~ 1.467 as B grows, so the norm itself grows by sqrt(pi / (pi - 1)) ~ 1.211 per layer.
+    The theorem needs B > 3.
+    """
+    b = positive_int("batch", batch, minimum=4)
+    c = -1.0 / (b - 1)
+
+    def kernel(z):                        # J(z)
+        return (np.sqrt(1 - z * z) + (np.pi - np.arccos(z)) * z) / np.pi
+
+    slope = (np.pi - np.arccos(c)) / np.pi    # J'(c)
+    return float((b - 1) * (slope + (b - 1) * kernel(1.0)) / ((b - 3) * (b - 1) * (kernel(1.0) - kernel(c)))
+                 - 1.0 / (b - 3))
