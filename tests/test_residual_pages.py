@@ -109,3 +109,16 @@ def test_euler_figures_and_their_checks():
     assert {t.get_text() for t in fig.axes[0].texts} == {"slope $-1$", "slope $-2$"}
     with pytest.raises(ValueError, match="same length"):
         euler_error_figure(flow.depths, flow.errors, local[:3])
+
+
+# ------------------------------------------------------------ number format
+def test_sci_writes_powers_of_ten_only_when_needed():
+    from convnets.tables import sci
+
+    assert [sci(v) for v in (0.89, 4.2, 40, 1234.5)] == ["0.89", "4.2", "40", "1200"]
+    assert [sci(v) for v in (1.9e8, 7e-31, 1e-29, -2.5e-5)] == ["1.9 × 10⁸", "7 × 10⁻³¹", "10⁻²⁹", "-2.5 × 10⁻⁵"]
+    assert sci(3.4e7, 1) == "3 × 10⁷"
+    with pytest.raises(TypeError, match="value"):
+        sci("1e8")
+    with pytest.raises(ValueError, match="digits"):
+        sci(1.0, 0)
