@@ -232,12 +232,12 @@ def euler_figure(flow, depths=(4, 16)):
         ax.plot(path[:, 0], path[:, 1], color=colour, marker=marker, markersize=4, linewidth=1,
                 label=f"{depth} residual blocks")
     ax.plot(*flow.exact[0], marker="o", color=OKABE_ITO["black"], markersize=7, linestyle="none")
-    ax.annotate("input", flow.exact[0], xytext=(-8, -4), textcoords="offset points", ha="right", va="top")
+    ax.annotate("input", flow.exact[0], xytext=(-10, 6), textcoords="offset points", ha="right", va="bottom")
     ax.set_aspect("equal")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.grid(True, alpha=0.3)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=3, frameon=False)
     return fig
 
 
