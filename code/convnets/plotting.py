@@ -330,6 +330,7 @@ def variant_training_figure(histories: dict):
     loss_ax.set_ylabel("training loss\n(log scale)")
     error_ax.set_ylabel("test error, %\n(log scale)")
     error_ax.set_xlabel("epoch")
+    error_ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     error_ax.yaxis.set_major_locator(ticker.FixedLocator([1, 2, 5, 10, 20, 50, 100]))
     error_ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     error_ax.yaxis.set_minor_locator(ticker.NullLocator())
