@@ -1,4 +1,4 @@
-"""Two other ways to run a stride-1 "same" convolution, timed against ``convnets.conv.Conv2d``.
+"""Two other ways to run a stride-1 "same" convolution, timed against ``convnets.conv_fast.FastConv2d``.
 
 An experiment kept for whoever takes up the speed target of issue 4 next (results and the
 reasons they were not adopted: benchmarks/RESULTS.md, "Other algorithms"). Both keep the
@@ -17,9 +17,10 @@ c a channel. Output pixel u (junk where a window wraps) reads input rows u + i*R
   overlapping-row view (k copies instead of k*k), and the layer is one matmul.
 
 Stride 1, groups 1, odd k, padding k // 2 (timed in float32; tests/test_conv_alternatives.py
-checks them in float64). Like Conv2d, both keep their work arrays between calls (a fresh
-multi-megabyte array costs a page fault per 4 KiB page); ``ShiftedTaps`` goes through the
-batch in chunks of rows that stay in cache, ``OverlappingRows`` takes the whole batch at once.
+checks them against ``convnets.conv.Conv2d`` in float64). Like FastConv2d, both keep their
+work arrays between calls (a fresh multi-megabyte array costs a page fault per 4 KiB page);
+``ShiftedTaps`` goes through the batch in chunks of rows that stay in cache,
+``OverlappingRows`` takes the whole batch at once.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/conv_alternatives.py
 """
@@ -30,6 +31,7 @@ import time
 
 import numpy as np
 from convnets.conv import Conv2d
+from convnets.conv_fast import FastConv2d
 from numpy.lib.stride_tricks import as_strided
 from scipy.linalg.blas import get_blas_funcs
 
@@ -179,7 +181,7 @@ def best_ms(fn, repeats):
 
 
 def check(variant, conv: Conv2d, x, dout, rtol=1e-4) -> None:
-    """Assert that ``variant`` gives Conv2d's output, dx, dW and db for (x, dout)."""
+    """Assert that ``variant`` gives the convolution's output, dx, dW and db for (x, dout)."""
     conv.zero_grad()
     expected = (conv.forward(x), conv.backward(dout), conv.grads["W"], conv.grads["b"])
     y = variant.forward(x)
@@ -189,8 +191,8 @@ def check(variant, conv: Conv2d, x, dout, rtol=1e-4) -> None:
 
 
 def time_shape(n, c, o, size, rng, repeats, torch=None) -> list[float]:
-    """Best ms of Conv2d, ShiftedTaps, OverlappingRows (and torch) forward + backward, interleaved."""
-    conv = Conv2d(c, o, 3, 1, 1, rng=rng)
+    """Best ms of FastConv2d, ShiftedTaps, OverlappingRows (and torch) forward + backward, interleaved."""
+    conv = FastConv2d(c, o, 3, 1, 1, rng=rng)
     x = rng.standard_normal((n, c, size, size)).astype(np.float32)
     dout = rng.standard_normal((n, o, size, size)).astype(np.float32)
     runs = [lambda: (conv.forward(x), conv.backward(dout))]
@@ -213,7 +215,7 @@ def main(repeats: int = 30) -> None:
     except ImportError:                    # the torch column needs the bench extra
         torch = None
     rng = np.random.default_rng(0)
-    names = ["Conv2d", "ShiftedTaps", "OverlappingRows"] + (["torch"] if torch else [])
+    names = ["FastConv2d", "ShiftedTaps", "OverlappingRows"] + (["torch"] if torch else [])
     print(f"{'N, Cin->Cout, HxW':<22}" + "".join(f"{name + ' ms':>20}" for name in names))
     for n, c, o, size in SHAPES:
         row = "".join(f"{ms:>20.2f}" for ms in time_shape(n, c, o, size, rng, repeats, torch))

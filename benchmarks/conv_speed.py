@@ -11,7 +11,7 @@ per core:
 
 For each shape it times, in one process and interleaved (best of ``--repeats``):
 
-* ``numpy``: ``convnets.conv.Conv2d`` forward + backward (float32);
+* ``numpy``: ``convnets.conv_fast.FastConv2d`` (what the networks run) forward + backward (float32);
 * ``torch``: ``torch.nn.functional.conv2d`` forward + autograd backward for input and weight;
 * ``matmul``: the three plain NumPy matmuls of the same sizes that im2col reduces the layer
   to (forward, weight gradient, input gradient): the BLAS floor for this algorithm.
@@ -40,7 +40,7 @@ import platform
 import time
 
 import numpy as np
-from convnets.conv import Conv2d
+from convnets.conv_fast import FastConv2d
 
 SHAPES = [
     # batch, C_in, C_out, kernel, stride, size
@@ -94,7 +94,7 @@ def measure(shape, repeats: int, rng) -> tuple[float, float, float]:
     import torch
 
     n, c, o, k, s, size = shape
-    conv = Conv2d(c, o, k, s, k // 2, rng=rng)
+    conv = FastConv2d(c, o, k, s, k // 2, rng=rng)
     x = rng.standard_normal((n, c, size, size)).astype(np.float32)
     out = conv.forward(x)
     dout = rng.standard_normal(out.shape).astype(np.float32)

@@ -34,7 +34,7 @@ def check_layer(layer, x, seed=0):
     """Compare backward's dx and every parameter gradient with finite differences of <layer(x), r>."""
     rng = np.random.default_rng(seed)
     out = layer.forward(x)
-    r = rng.standard_normal(out.shape)
+    r = rng.standard_normal(out.shape).astype(out.dtype)      # backward takes forward's dtype only
 
     def loss():
         return float(np.sum(layer.forward(x) * r))

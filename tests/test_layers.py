@@ -1,6 +1,8 @@
 """Every layer's and block's backward pass against central finite differences (float64),
 and the vectorised forwards against plain loops on tiny inputs."""
 
+import math
+
 import numpy as np
 import pytest
 from convnets import blocks as B
@@ -26,7 +28,8 @@ def test_pooling_forward_matches_loops():
 @pytest.mark.parametrize("layer", [L.MaxPool2d(2, 2), L.MaxPool2d(3, 2, 1), L.MaxPool2d(3, 2, ceil_mode=True),
                                    L.AvgPool2d(2, 2), L.AvgPool2d(3, 1, 1), L.GlobalAvgPool(), L.GlobalAvgPool(True),
                                    L.ReLU(), L.ReLU6(), L.Sigmoid(), L.SiLU(), L.Flatten(), L.LocalResponseNorm(3),
-                                   L.LocalResponseNorm(4)],
+                                   L.LocalResponseNorm(4), L.AdaptiveAvgPool2d(4), L.AdaptiveAvgPool2d(3),
+                                   L.AdaptiveAvgPool2d(8)],
                          ids=lambda layer: type(layer).__name__)
 def test_parameter_free_layer_gradients(layer):
     x = rand(2, 4, 6, 6) * 3
@@ -160,3 +163,78 @@ def test_channel_sum(shape):
 def test_channel_sum_checks_its_argument():
     with pytest.raises(ValueError, match=r"z must be 2-D or 3-D or 4-D, got shape \(5,\)"):
         L.channel_sum(np.zeros(5))
+
+
+# ------------------------------------------------- inputs PyTorch rejects, rejected
+@pytest.mark.parametrize("pool", [L.MaxPool2d, L.AvgPool2d])
+def test_pooling_padding_at_most_half_the_kernel(pool):
+    """PyTorch: "pad should be at most half of effective kernel size". With more, whole
+    windows lie in the padding (max pooling's outputs there were -inf)."""
+    with pytest.raises(ValueError, match=r"padding must be at most half the kernel, kernel // 2 = 1, got 2"):
+        pool(2, 2, padding=2)
+    with pytest.raises(ValueError, match=r"kernel // 2 = 1, got 2"):
+        pool(3, 1, 2)
+    assert pool(3, 2, 1).padding == 1 and pool(2, 2, 1).padding == 1      # half the kernel: allowed
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (1, 4, 1, 1)])
+def test_batchnorm_training_needs_more_than_one_value_per_channel(shape):
+    """One value per channel has variance 0: the output would be beta whatever x is."""
+    bn = L.BatchNorm(4)
+    with pytest.raises(ValueError, match=r"BatchNorm: x of shape \(1, 4(, 1, 1)?\) has one value per channel"):
+        bn.forward(np.ones(shape, np.float32))
+    assert bn.eval().forward(np.ones(shape, np.float32)).shape == shape       # running statistics: fine
+    assert L.BatchNorm(4).forward(np.ones((2, 4), np.float32)).shape == (2, 4)
+
+
+def test_flatten_needs_a_batch_axis():
+    with pytest.raises(ValueError, match=r"Flatten: x must be 2-D or 3-D or 4-D, got shape \(5,\)"):
+        L.Flatten().forward(np.zeros(5, np.float32))
+
+
+def test_dropout_keeps_the_dtype():
+    drop = L.Dropout(0.5)
+    out = drop.forward(np.ones((4, 6), np.float32))
+    assert out.dtype == np.float32 and drop.backward(np.ones((4, 6), np.float32)).dtype == np.float32
+
+
+# ------------------------------------------------------------ adaptive pooling
+def adaptive_by_loops(x, size):
+    """PyTorch's rule written out: output (i, j) averages rows floor(i H / size) .. ceil((i + 1) H / size) - 1
+    and the same columns of W."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, size, size))
+    for i in range(size):
+        for j in range(size):
+            rows = slice(math.floor(i * h / size), math.ceil((i + 1) * h / size))
+            cols = slice(math.floor(j * w / size), math.ceil((j + 1) * w / size))
+            out[:, :, i, j] = x[:, :, rows, cols].mean(axis=(2, 3))
+    return out
+
+
+@pytest.mark.parametrize("hw, size", [((7, 7), 3), ((5, 6), 2), ((6, 6), 3), ((2, 3), 3), ((13, 13), 6), ((9, 4), 7)])
+def test_adaptive_avg_pool_forward_matches_loops(hw, size):
+    x = rand(2, 3, *hw)
+    assert np.allclose(L.AdaptiveAvgPool2d(size).forward(x), adaptive_by_loops(x, size), rtol=1e-13, atol=1e-13)
+
+
+def test_adaptive_avg_pool_overlapping_bins_by_hand():
+    """5 pixels into 3 bins: rows 0-1, 1-3, 3-4 (floor(i 5 / 3) .. ceil((i + 1) 5 / 3) - 1)."""
+    x = np.arange(5.0)[None, None, None, :].repeat(5, axis=2)           # every row 0, 1, 2, 3, 4
+    out = L.AdaptiveAvgPool2d(3).forward(x)
+    assert np.allclose(out[0, 0, 0], [0.5, 2.0, 3.5])
+
+
+def test_adaptive_avg_pool_gradients():
+    check_layer(L.AdaptiveAvgPool2d(3), rand(2, 2, 7, 5))
+
+
+def test_pooling_definitions_refuse_what_the_layers_refuse():
+    """count() must not accept a pooling the layers reject (PyTorch: padding at most half the kernel)."""
+    from convnets.spec import AvgPool, MaxPool
+    for kind in (MaxPool, AvgPool):
+        assert kind(3, 2, 1).padding == 1
+        with pytest.raises(ValueError, match=r"padding must be at most kernel // 2 = 1, got 2"):
+            kind(3, 2, 2)
+        with pytest.raises(TypeError, match="kernel must be an integer"):
+            kind(2.5, 2)

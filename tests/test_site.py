@@ -5,10 +5,13 @@ Needs the built book (``_build/html``: the README's first command) and Chromium
 missing the tests skip with the reason, except in CI (``CI`` set), where they fail: CI
 installs Chromium and builds the book first.
 
-For every page: no JavaScript errors (allow-list below), MathJax has typeset every formula,
-every image loads and has meaningful alt text, every internal link and anchor resolves,
-axe-core finds no serious or critical WCAG 2 A/AA violations, the page weighs at most 2 MB,
-and light and dark screenshots go to ``_build/screenshots/``.
+For every page: no JavaScript errors, no duplicate ids, MathJax has typeset every formula,
+every image loads, has meaningful alt text and a width and height (no layout shift: the
+cumulative layout shift is measured and must stay under 0.1), figures show at their own size
+at 1280 px (so their text is as large as it was drawn), every internal link and anchor
+resolves, axe-core finds no serious or critical WCAG 2 A/AA violations, the page weighs at
+most 2 MB, and light and dark screenshots at 1280 px and a 390 px phone screenshot go to
+``_build/screenshots/``. The downloadable notebooks show their outputs and numbers.
 """
 
 from __future__ import annotations
@@ -34,14 +37,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = bool(os.environ.get("CI"))
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 
-# Console messages that are not the book's fault, each with its reason.
-ALLOWED_CONSOLE = {
-    # sphinx-book-theme declares THEBE_JS_URL in two scripts on every page (known theme bug)
-    "Identifier 'THEBE_JS_URL' has already been declared",
-    # pydata-sphinx-theme 0.17 on a first visit: nothing stored in localStorage yet, its inline
-    # script sets the mode to "" and its main script then logs this and falls back to "auto"
-    "Got invalid theme mode: . Resetting to auto.",
-}
+MAX_LAYOUT_SHIFT = 0.1                 # "good" cumulative layout shift (web.dev)
+MEASURE_LAYOUT_SHIFT = """window.__cls = 0; new PerformanceObserver(list => { for (const e of list.getEntries())
+    if (!e.hadRecentInput) window.__cls += e.value; }).observe({type: 'layout-shift', buffered: true});"""
 TEXT_SUFFIXES = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map"}
 
 
@@ -110,10 +108,11 @@ def transferred_bytes(page, server) -> int:
     return total
 
 
-def open_page(browser, url, *, dark=False):
+def open_page(browser, url, *, dark=False, width=1280):
     """Load ``url``; return (page, console errors)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light")
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light")
     page = context.new_page()
+    page.add_init_script(MEASURE_LAYOUT_SHIFT)
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -131,9 +130,11 @@ def test_page_in_browser(name, server, browser, axe_source):
     page, errors = open_page(browser, url)
     stem = Path(name).stem
 
-    # JavaScript errors
-    unexpected = [e for e in errors if not any(allowed in e for allowed in ALLOWED_CONSOLE)]
-    assert unexpected == [], f"{name}: JavaScript errors {unexpected}"
+    # JavaScript errors, duplicate ids
+    assert errors == [], f"{name}: JavaScript errors {errors}"
+    duplicates = page.evaluate("""() => { const seen = {}; document.querySelectorAll('[id]').forEach(
+        e => seen[e.id] = (seen[e.id] || 0) + 1); return Object.keys(seen).filter(k => seen[k] > 1); }""")
+    assert duplicates == [], f"{name}: duplicate ids {duplicates}"
 
     # MathJax: no raw TeX outside code
     raw = page.evaluate("""() => {
@@ -147,16 +148,24 @@ def test_page_in_browser(name, server, browser, axe_source):
     typeset = page.evaluate("() => document.querySelectorAll('main mjx-container').length")
     assert typeset >= has_math, f"{name}: {has_math} formulas, {typeset} typeset"
 
-    # Images load and have meaningful alt text
+    # Images load, have meaningful alt text and a size; figures are not scaled down at 1280 px
     images = page.evaluate("""() => [...document.querySelectorAll('img')].map(i => ({
         src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0, alt: i.getAttribute('alt') || '',
-        figure: i.closest('article') !== null}))""")
+        figure: i.closest('article') !== null, width: i.getAttribute('width'), height: i.getAttribute('height'),
+        shown: i.getBoundingClientRect().width}))""")
     for image in images:
         assert image["ok"], f"{name}: image {image['src']} did not load"
         alt = image["alt"].strip()
         # figures need a description; interface icons (launch-button logos) need a name
         assert len(alt) >= (40 if image["figure"] else 3) and not re.search(r"\.(png|svg|jpe?g)$", alt), \
             f"{name}: image {image['src']} has no meaningful alt text: {alt!r}"
+        if image["figure"]:
+            assert image["width"] and image["height"], f"{name}: image {image['src']} has no width and height"
+            assert image["shown"] >= 0.99 * float(image["width"]), \
+                f"{name}: {image['src']} shown {image['shown']:.0f} px wide of its {image['width']}: its text shrinks"
+    shift = page.evaluate("() => window.__cls")
+    print(f"{name}: cumulative layout shift {shift:.3f}")
+    assert shift < MAX_LAYOUT_SHIFT, f"{name}: cumulative layout shift {shift:.3f}"
 
     # Internal links and anchors resolve
     links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
@@ -190,6 +199,12 @@ def test_page_in_browser(name, server, browser, axe_source):
     assert dark.evaluate("() => document.documentElement.dataset.theme") == "dark"
     dark.screenshot(path=str(SHOTS / f"{stem}-dark.png"), full_page=True)
     dark.context.close()
+    phone, errors = open_page(browser, url, width=390)
+    assert errors == [], f"{name} at 390 px: JavaScript errors {errors}"
+    wide = phone.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= 390, f"{name}: the page is {wide} px wide on a 390 px phone"
+    phone.screenshot(path=str(SHOTS / f"{stem}-phone.png"), full_page=True)
+    phone.context.close()
 
 
 @pytest.mark.browser
@@ -204,6 +219,48 @@ def test_launch_and_download_buttons(server):
         assert f"_sources/chapters/{stem}.ipynb" in html and f"_sources/chapters/{stem}.md" in html
         notebook = nbformat.read(SITE / "_sources" / "chapters" / f"{stem}.ipynb", as_version=4)
         assert any(c.cell_type == "code" for c in notebook.cells)
+
+
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
+
+
+@pytest.mark.parametrize("name", pages())
+def test_download_works_on_its_own(name):
+    """The .ipynb a reader downloads: a first cell that says how to run it, every {eval} of the text
+    stored with its value (jupyterlab-myst shows them before anything runs), every figure and table as
+    a visible output, and nothing only a build tool can read."""
+    stem = Path(name).stem
+    if stem == "references":
+        pytest.skip("not a notebook")
+    notebook = nbformat.read(SITE / "_sources" / "chapters" / f"{stem}.ipynb", as_version=4)
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and "How to run this notebook" in first.source
+    assert f"urlpath=lab/tree/chapters/{stem}.md" in first.source and "pip install -r requirements.txt" in first.source
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            expressions = EVAL_ROLE.findall(cell.source)
+            stored = [e["expression"] for e in cell.metadata.get("user_expressions", [])]
+            assert stored == expressions, f"{stem}: {expressions} evaluated, {stored} stored"
+            for e in cell.metadata.get("user_expressions", []):
+                assert e["result"]["status"] == "ok" and "text/plain" in e["result"]["data"], e
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if any(k.startswith("application/papermill") for k in o.get("data", {}))]
+    assert not [o for o in outputs if o.get("output_type") == "error"], f"{stem}: an error in the download"
+    shown_again = [c.source[:60] for c in notebook.cells if c.cell_type == "code" and c.get("outputs")
+                   and c.metadata.get("jupyter", {}).get("outputs_hidden")]
+    assert shown_again == [], f"{stem}: solution code that displays something (JupyterLab would show it): {shown_again}"
+    figures = sum(1 for c in notebook.cells if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {}))
+    images = sum(1 for o in outputs if {"image/png", "image/svg+xml"} & set(o.get("data", {})))
+    assert images >= figures, f"{stem}: {figures} figures, {images} image outputs"
+    html = (SITE / name).read_text()
+    assert html.count("<figure") <= images, f"{stem}: the site shows more figures than the download holds"
+
+
+def test_not_found_page():
+    if not (SITE / "chapters").is_dir():
+        _missing("the book is not built: run the README's first command")
+    text = (SITE / "404.html").read_text()
+    assert "Page not found" in text and "index.html" in text
 
 
 @pytest.mark.browser

@@ -291,3 +291,16 @@ def test_separable_cost_ratio():
     full = count(Seq("f", Conv(128, 3)), (64, 28, 28)).macs
     separable = count(Seq("s", Conv(64, 3, groups=64), Conv(128, 1)), (64, 28, 28)).macs
     assert separable / full == pytest.approx(1 / 128 + 1 / 9)
+
+
+def test_years_are_when_the_work_first_appeared():
+    """An arXiv identifier starts with the year and month it was submitted (1608.06993: August 2016)."""
+    from convnets.notebook import bibliography
+    checked = 0
+    for entry in zoo.ZOO.values():
+        url = bibliography()[entry.cite].url
+        if "arxiv.org/abs/" in url:
+            assert entry.year == 2000 + int(url.rsplit("/", 1)[1][:2]), (entry.name, url)
+            checked += 1
+    assert checked >= 30
+    assert zoo.get("densenet121").year == 2016 and zoo.get("alexnet").year == 2012

@@ -4,7 +4,8 @@ One concept per module:
 
 * :mod:`convnets.shapes`        convolution arithmetic (output size, receptive field)
 * :mod:`convnets.layers`        NumPy layers, forward and backward side by side
-* :mod:`convnets.conv`          the convolution layer: im2col, and what makes it fast
+* :mod:`convnets.conv`          the convolution layer, to read: im2col, one matmul, col2im
+* :mod:`convnets.conv_fast`     the same layer made fast (what the networks run)
 * :mod:`convnets.network`       containers (sequential, residual, concat, dense, gate) and SGD
 * :mod:`convnets.spec`          the declarative language networks are written in
 * :mod:`convnets.blocks`        residual, dense, Inception and MBConv blocks, as definitions

@@ -126,11 +126,9 @@ def _leaf(node, shape, path):
     if isinstance(node, AvgPool):
         return _spatial(path, node, shape, node.kernel, node.stride, node.padding), 0, 0, 0
     if isinstance(node, AdaptiveAvgPool):
-        c, h, w = shape
-        if h % node.size or w % node.size:
-            raise ValueError(f"{path} (AdaptiveAvgPool {node.size}): input {h}x{w} is not a multiple of "
-                             f"{node.size}; only exact divisions are supported")
-        return (c, node.size, node.size), 0, 0, 0
+        if len(shape) != 3:
+            raise ValueError(f"{path} (AdaptiveAvgPool): needs a (C, H, W) input, got {shape}")
+        return (shape[0], node.size, node.size), 0, 0, 0
     if isinstance(node, GlobalAvgPool):
         return ((shape[0], 1, 1) if node.keepdims else (shape[0],)), 0, 0, 0
     if isinstance(node, Flatten):

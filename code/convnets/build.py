@@ -13,7 +13,7 @@ import numpy as np
 from . import layers as L
 from . import network as N
 from .accounting import count, walk
-from .conv import Conv2d
+from .conv_fast import FastConv2d
 from .spec import (
     LRN,
     Act,
@@ -42,8 +42,8 @@ _ACTIVATIONS = {"relu": L.ReLU, "relu6": L.ReLU6, "silu": L.SiLU, "sigmoid": L.S
 
 def _make_leaf(node, shape, rng, dtype, gain):
     if isinstance(node, Conv):
-        return Conv2d(shape[0], node.out, node.kernel, node.stride, node.pad, node.groups, node.bias,
-                      rng=rng, gain=gain, dtype=dtype)
+        return FastConv2d(shape[0], node.out, node.kernel, node.stride, node.pad, node.groups, node.bias,
+                          rng=rng, gain=gain, dtype=dtype)
     if isinstance(node, Linear):
         return L.Linear(shape[0], node.out, node.bias, rng=rng, gain=gain, dtype=dtype)
     if isinstance(node, BatchNorm):
@@ -57,8 +57,7 @@ def _make_leaf(node, shape, rng, dtype, gain):
     if isinstance(node, AvgPool):
         return L.AvgPool2d(node.kernel, node.stride, node.padding)
     if isinstance(node, AdaptiveAvgPool):
-        k = shape[1] // node.size
-        return L.AvgPool2d(k, k) if k > 1 else N.Sequential(name="identity")
+        return L.AdaptiveAvgPool2d(node.size)
     if isinstance(node, GlobalAvgPool):
         return L.GlobalAvgPool(node.keepdims)
     if isinstance(node, Flatten):

@@ -1,164 +1,36 @@
-"""The 2-D convolution layer: im2col, and what makes it fast enough to train on one core.
+"""The 2-D convolution layer, written to be read: im2col, one matmul per group, col2im.
 
-A convolution is a matrix product in disguise. im2col (as in Caffe) lays the k*k shifted
-copies of the padded input out as one matrix ``cols`` of shape (C_in * k * k, columns),
-one column per output pixel; the layer is then W (C_out, C_in * k * k) @ cols, and its
-backward pass is two more products: dW = dout @ cols^T, and dx = the adjoint of im2col
-applied to W^T @ dout (col2im). ``tests/test_conv.py`` checks all of it against plain loops and finite
-differences; ``benchmarks/conv_speed.py`` times it against PyTorch.
+A convolution is a matrix product in disguise. im2col (as in Caffe) lays every k x k
+window of the padded input out as one column of a matrix ``cols``; the layer is then one
+matmul, W @ cols, and its backward pass two more: dW = dout @ cols^T, and dx = col2im of
+W^T @ dout (each column's gradient added back onto the window it was copied from).
+
+The networks run ``convnets.conv_fast.FastConv2d``: the same layer (same arguments,
+parameters and results), computed without the full-batch ``cols``. ``tests/test_conv.py``
+checks this one against plain loops and finite differences, and the fast one against this.
 """
 
 from __future__ import annotations
 
-import functools
-import math
-from typing import NamedTuple
-
 import numpy as np
 
-from .checks import array, positive_int
-from .layers import Layer, channel_sum, scatter_windows, unpad, windows
+from .checks import positive_int
+from .layers import Layer, scatter_windows, unpad, windows
 from .shapes import conv_output_size
-
-_SCRATCH: dict[str, np.ndarray] = {}
-_HOLDS: dict[str, object] = {}
-
-
-def scratch(name: str, shape: tuple[int, ...], dtype, holder: object = None) -> np.ndarray:
-    """Work space shared by every layer, overwritten by whoever asks next (contents undefined).
-
-    One block of memory per name, grown when a larger shape is asked for, so that work
-    arrays are neither allocated on every call (a fresh multi-megabyte array costs a page
-    fault per 4 KiB page) nor kept per layer (44 layers' copies would not fit in cache).
-    ``holder`` records whose data the block now holds (see ``holds``).
-    """
-    size, dtype = math.prod(shape), np.dtype(dtype)
-    block = _SCRATCH.get(name)
-    if block is None or block.dtype != dtype or block.size < size:
-        block = _SCRATCH[name] = np.empty(size, dtype)
-    _HOLDS[name] = holder
-    return block[:size].reshape(shape)
-
-
-def work_matrix(name: str, rows: int, columns: int, dtype, holder: object = None) -> np.ndarray:
-    """A (rows, columns) view of the shared scratch whose rows lie ``columns + 16`` apart.
-
-    With 64 examples of 8x8 or 32x32 pixels the column count is a multiple of 1024, and
-    rows exactly 4 KiB (or a multiple) apart fall into the same CPU cache sets when BLAS
-    reads them together: the 8x8 layer took 1.37 ms instead of 1.09 (benchmarks/RESULTS.md).
-    """
-    return scratch(name, (rows, columns + 16), dtype, holder)[:, :columns]
-
-
-def holds(name: str, holder: object) -> bool:
-    """Whether the scratch block ``name`` still holds what ``holder`` put there."""
-    return holder is not None and _HOLDS.get(name) is holder
-
-
-@functools.lru_cache(maxsize=64, typed=True)
-def tap_matrix(h: int, w: int, kernel: int, stride: int, padding: int, dtype=np.float32) -> np.ndarray:
-    """Which input pixel each kernel tap of each output pixel reads: 0/1, (H*W, k*k, H'*W').
-
-    Entry [y*W + x, i*k + j, r*W' + q] is 1 when tap (i, j) of output pixel (r, q) lands on
-    input pixel (y, x); a tap that lands in the zero padding has no entry. Read-only, cached.
-    Meant for tiny images: it has (H * W)^2 * k * k entries.
-    """
-    for name, value in (("h", h), ("w", w), ("kernel", kernel), ("stride", stride)):
-        positive_int(name, value)
-    positive_int("padding", padding, minimum=0)
-    out_h, out_w = conv_output_size(h, kernel, stride, padding), conv_output_size(w, kernel, stride, padding)
-    r, q, i, j = np.meshgrid(np.arange(out_h), np.arange(out_w), np.arange(kernel), np.arange(kernel), indexing="ij")
-    y, x = r * stride + i - padding, q * stride + j - padding
-    inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
-    taps = np.zeros((h * w, kernel * kernel, out_h * out_w), dtype=dtype)
-    taps[(y * w + x)[inside], (i * kernel + j)[inside], (r * out_w + q)[inside]] = 1
-    taps.flags.writeable = False
-    return taps
-
-
-class RunsLayout(NamedTuple):
-    """Where each kernel tap reads in way 1's runs (see ``Conv2d``); one per input size.
-
-    Tap i (along either axis) reads phase ``phase[i]`` = (i - p) mod s of the image,
-    shifted by ``shift[i]`` = floor((i - p) / s) phase pixels. A run holds one channel's
-    phase of every example end to end, each as out_h rows of out_w pixels (zero past the
-    phase's own size), between ``guard`` zeros.
-    """
-
-    out_h: int
-    out_w: int
-    phase: tuple[int, ...]
-    shift: tuple[int, ...]
-    guard: int
-
-    def start(self, i: int, j: int) -> int:
-        """Where in a run the window of tap (i, j) on the first example starts."""
-        return self.guard + self.shift[i] * self.out_w + self.shift[j]
-
-
-@functools.lru_cache(maxsize=64)
-def runs_layout(h: int, w: int, kernel: int, stride: int, padding: int) -> RunsLayout | None:
-    """The runs layout of a convolution on H x W images, or None when it has none.
-
-    It exists when the output is at least ceil(H / s) by ceil(W / s) (stride 1 with
-    2p >= k - 1, stride 2 with a 3x3 kernel and p = 1 or 1x1 and p = 0, ...): then every
-    phase fits in out_h x out_w pixels and every pixel a window reads outside its phase
-    is zero padding.
-    """
-    out_h, out_w = conv_output_size(h, kernel, stride, padding), conv_output_size(w, kernel, stride, padding)
-    if out_h < -(-h // stride) or out_w < -(-w // stride):
-        return None
-    phase = tuple((i - padding) % stride for i in range(kernel))
-    shift = tuple((i - padding) // stride for i in range(kernel))
-    guard = max(-min(shift), max(shift), 0) * (out_w + 1)      # the farthest a window reaches outside
-    return RunsLayout(out_h, out_w, phase, shift, guard)
 
 
 class Conv2d(Layer):
     """2-D convolution with stride, zero padding and groups (depthwise when groups = C_in).
 
-    x: (N, C_in, H, W) -> (N, C_out, H', W'), H' = floor((H + 2p - k) / s) + 1.
+    x (N, C_in, H, W) -> out (N, C_out, H', W'), H' = floor((H + 2p - k) / s) + 1 (W' alike);
+    weights W (C_out, C_in / G, k, k) and bias b (C_out,), for G = ``groups``.
 
-    im2col, channels first (as in Caffe): the k*k shifted copies of the padded input are
-    laid out as a matrix ``cols`` of shape (C_in * k * k, columns), one column per output
-    pixel, and the convolution is one matmul per group, W (C_out/G, C_in/G * k * k) @ cols.
-    Backward: dW = dout @ cols^T, and dx from W^T @ dout. Three ways to build ``cols``:
-
-    1. **Runs** (when the output is at least ceil(H/s) x ceil(W/s): stride 1 with 2p >= k - 1,
-       i.e. all of the chapter's stride-1 convolutions, and its strided 3x3 (p = 1) and 1x1
-       ones). Tap (i, j) of output pixel (r, q) reads x[s*r + i - p, s*q + j - p]. Write
-       i - p = s*d + a: that is pixel (r + d, .) of the phase x[a::s, b::s], one of s*s
-       smaller images (at stride 1, the image itself). Each channel's phase of every
-       example is stored end to end as one flat run of out_w-pixel rows (``RunsLayout``);
-       the window of tap (i, j) on a chunk of examples is then a single contiguous slice
-       of it, so building ``cols`` is k*k long copies, whatever the stride. Where a window
-       hangs over an edge, the slice has wrapped onto the neighbouring row (or example);
-       those few entries (the first -d or last d rows and columns of each example) are
-       set to 0. dx is the adjoint of that copy (col2im): each tap's block of W^T @ dout
-       is added back onto the slice it was copied from.
-    2. **Windows** (any other stride and padding, e.g. a 3x3 convolution without padding):
-       ``cols`` is one copy of the windows of ``sliding_window_view``, and dx scatters
-       W^T @ dout back to them (col2im).
-    3. **Tiny images** (H * W <= 2 k*k, groups = 1, e.g. the 4x4 and 2x2 maps at the end of a
-       small ResNet on 8x8 digits): the convolution is written down as the dense matrix of
-       the linear map it is, (C_in * H * W, C_out * H' * W'), built from the weights with
-       ``tap_matrix``. It has at most twice im2col's multiplications and needs no copies.
-
-    What else makes it fast (timings in benchmarks/RESULTS.md):
-
-    * **Chunks.** The batch goes through a few examples at a time, so that one chunk's
-      ``cols`` (about ``CHUNK_BYTES``) is still in the CPU cache when the matmul reads it,
-      and the chunk's part of the stored input when im2col reads it.
-      Backward rebuilds each chunk's ``cols`` from the stored input instead of keeping
-      every chunk's: cheaper than reading them back from memory, and smaller. It walks the
-      chunks last first, so the one forward built last is reused if no layer ran since.
-    * **No fresh work arrays**: the stored input is kept on the layer (``Layer.buffer``),
-      the chunk-sized work arrays are shared by all layers (``scratch``, ``work_matrix``),
-      so they are neither page-faulted in on every call nor evicted from cache by 40
-      layers' copies.
+    Forward (im2col): each k x k window of the padded input, across the C_in / G channels
+    of its group, is one column of cols (G, C_in / G * k * k, N * H' * W'), and
+    out = W (G, C_out / G, C_in / G * k * k) @ cols, one matmul per group, plus b.
+    Backward: dW = dout @ cols^T, db = dout summed over examples and pixels, and
+    dx = col2im(W^T @ dout), each column's gradient added back onto its window.
     """
-
-    CHUNK_BYTES = 3 * 2 ** 20      # 1 to 8 MiB tried (benchmarks/RESULTS.md): 3 best or within noise
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1,
                  padding: int = 0, groups: int = 1, bias: bool = True, *,
@@ -171,238 +43,32 @@ class Conv2d(Layer):
         self.padding = positive_int("padding", padding, minimum=0)
         self.groups = positive_int("groups", groups)
         if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
-            )
+            raise ValueError(f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}")
         self._init_weight((out_channels, in_channels // groups, kernel, kernel),
                           in_channels // groups * kernel * kernel, bias, rng, gain, dtype)
 
-    def _output_size(self, h, w):
-        k, s, p = self.kernel, self.stride, self.padding
-        return conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-
-    def _chunks(self, n, columns_per_example, rows):
-        """Split range(n) into equal chunks whose cols matrix (rows x columns) is about CHUNK_BYTES."""
-        per_example = rows * columns_per_example * self.params["W"].itemsize
-        count = -(-n * per_example // self.CHUNK_BYTES)            # ceil division
-        size = -(-n // max(1, count))
-        return [(start, min(n, start + size)) for start in range(0, n, size)]
-
-    def _grouped(self, weights, cols):
-        """One matmul per group: weights (G, rows_out, rows_in) @ cols (G * rows_in, M) -> (G * rows_out, M)."""
-        g = self.groups
-        return np.matmul(weights, cols.reshape(g, -1, cols.shape[1])).reshape(-1, cols.shape[1])
-
-    # ---- ways 1 and 2: im2col, chunk by chunk
-    def _forward_im2col(self, x, way):
-        n, c, h, w = x.shape
-        k, g, o = self.kernel, self.groups, self.out_channels
-        out_h, out_w = self._output_size(h, w)
-        stored = self._kept_input(x.shape, way, x.dtype)   # x in the way's layout, kept for backward
-        weights = self.params["W"].reshape(g, o // g, -1)
-        out = np.empty((n, o, out_h, out_w), dtype=x.dtype)
-        bias = self.params["b"][:, None, None] if "b" in self.params else np.zeros((), x.dtype)
-        token = object()                   # marks the shared cols scratch as holding our last chunk
-        for start, stop in self._chunks(n, out_h * out_w, c * k * k):
-            self._store(x[start:stop], stored, start, way)     # just before its im2col reads it from cache
-            cols = self._im2col(way, stored, start, stop, (h, w), holder=token)
-            y = self._grouped(weights, cols).reshape(o, stop - start, out_h, out_w).transpose(1, 0, 2, 3)
-            np.add(y, bias, out=out[start:stop])            # back to (m, C_out, H', W'), plus the bias
-        self.cache = (way, out.shape, x.shape, token)
-        return out
-
-    def _backward_im2col(self, dout):
-        way, _, (n, c, h, w), token = self.cache
-        k, g, o = self.kernel, self.groups, self.out_channels
-        _, _, out_h, out_w = dout.shape
-        stored = self.buffers[way]
-        weights = self.params["W"].reshape(g, o // g, -1)
-        dweights = np.zeros_like(weights.transpose(0, 2, 1))           # (G, C_in/G * k * k, C_out/G)
-        dx = np.empty((n, c, h, w), dtype=dout.dtype)
-        # last chunk first: if no other layer ran since our forward, its cols are still there
-        for step, (start, stop) in enumerate(reversed(self._chunks(n, out_h * out_w, c * k * k))):
-            m = stop - start
-            if step == 0 and holds("cols", token):
-                cols = work_matrix("cols", c * k * k, m * out_h * out_w, dout.dtype, token)
-            else:
-                cols = self._im2col(way, stored, start, stop, (h, w))
-            dy = work_matrix("dy", o, m * out_h * out_w, dout.dtype)           # dout, channels first
-            dy.reshape(o, m, -1)[...] = dout[start:stop].reshape(m, o, -1).transpose(1, 0, 2)
-            dy = dy.reshape(g, o // g, -1)
-            # dW = dy @ cols^T, computed as cols @ dy^T: the faster orientation for BLAS
-            dweights += np.matmul(cols.reshape(g, -1, cols.shape[1]), dy.transpose(0, 2, 1))
-            if way == "runs":
-                self._input_gradient_runs(dy, dx[start:stop])
-            else:
-                self._input_gradient_windows(dy, dx[start:stop])
-        self.grads["W"] += dweights.transpose(0, 2, 1).reshape(self.params["W"].shape)
-        if "b" in self.params:
-            self.grads["b"] += channel_sum(dout)
-        return dx
-
-    def _kept_input(self, shape, way, dtype):
-        """The layer's buffer for its input in the way's layout: the runs, or the padded batch.
-        What the way reads as zero padding (the pixels past a phase, the padded border) is
-        never written, so it stays 0."""
-        n, c, h, w = shape
-        p, s = self.padding, self.stride
-        if way == "runs":
-            layout = self._layout(h, w)
-            return self.buffer(way, (c, s * s, 2 * layout.guard + n * layout.out_h * layout.out_w), dtype)
-        return self.buffer(way, (n, c, h + 2 * p, w + 2 * p), dtype)
-
-    def _store(self, images, stored, first, way):
-        """Write examples first:first + m of the input, images (m, C, H, W), into the kept buffer."""
-        if way == "runs":
-            self._to_runs(images, stored, self._layout(*images.shape[2:]), first)
-        else:
-            p, (m, _, h, w) = self.padding, images.shape
-            stored[first : first + m, :, p : p + h, p : p + w] = images
-
-    def _im2col(self, way, stored, start, stop, size, holder=None):
-        if way == "runs":
-            return self._im2col_runs(stored, start, stop, self._layout(*size), holder=holder)
-        return self._im2col_windows(stored, start, stop, *self._output_size(*size), holder)
-
-    def _input_columns_gradient(self, dy, columns):
-        """W^T @ dy, (C_in * k * k, columns), in shared scratch: the gradient of cols."""
-        g, o = self.groups, self.out_channels
-        weights = self.params["W"].reshape(g, o // g, -1)
-        dcols = work_matrix("dcols", weights.shape[2] * g, columns, dy.dtype)
-        np.matmul(weights.transpose(0, 2, 1), dy, out=dcols.reshape(g, -1, columns))
-        return dcols
-
-    # ---- way 1: runs (every phase of the image as flat rows)
-    def _layout(self, h, w):
-        return runs_layout(h, w, self.kernel, self.stride, self.padding)
-
-    def _phases(self, images, runs, layout, first=0):
-        """For each of the s*s phases (a, b): images[..., a::s, b::s] as (C, m, ., .), and where
-        runs (C, s*s, guard + N * H' * W' + guard) keeps the same pixels of examples
-        first:first + m (each example's block of out_h rows of out_w pixels, of which the
-        phase fills the top left)."""
-        s, m, block = self.stride, images.shape[0], layout.out_h * layout.out_w
-        start = layout.guard + first * block
-        grid = runs[..., start : start + m * block].reshape(*runs.shape[:2], m, layout.out_h, -1)
-        channels_first = images.transpose(1, 0, 2, 3)
-        for a in range(s):
-            for b in range(s):
-                phase = channels_first[:, :, a::s, b::s]
-                yield phase, grid[:, a * s + b, :, : phase.shape[2], : phase.shape[3]]
-
-    def _to_runs(self, images, runs, layout, first=0):
-        """Store images (m, C, H, W) into runs as examples first:first + m."""
-        for phase, stored in self._phases(images, runs, layout, first):
-            stored[...] = phase
-
-    def _from_runs(self, runs, images, layout):
-        """The inverse of ``_to_runs``: fill images (m, C, H, W) from runs."""
-        for phase, stored in self._phases(images, runs, layout):
-            phase[...] = stored
-
-    def _im2col_runs(self, runs, start, stop, layout, holder=None):
-        """cols (C * k * k, m * H' * W') of examples start:stop: tap (i, j) is one slice of its phase's run."""
-        c, k, s, m = runs.shape[0], self.kernel, self.stride, stop - start
-        length = m * layout.out_h * layout.out_w
-        cols = work_matrix("cols", c * k * k, length, runs.dtype, holder)
-        taps = cols.reshape(c, k, k, length)
-        for i in range(k):                                    # k*k long copies, no pixel loops
-            for j in range(k):
-                first = layout.start(i, j) + start * layout.out_h * layout.out_w
-                taps[:, i, j] = runs[:, layout.phase[i] * s + layout.phase[j], first : first + length]
-        self._clear_wrapped(cols, layout, m)
-        return cols
-
-    def _clear_wrapped(self, cols, layout, m):
-        """Zero the entries of windows that ran over an edge: past the left or right edge
-        they read the previous row's last pixels or the next row's first, past the top or
-        bottom the previous or next example's (or the guard). There the image has zero padding."""
-        k, h, w = self.kernel, layout.out_h, layout.out_w
-        pixels = cols.reshape(-1, k, k, m, h, w)
-        for i, d in enumerate(layout.shift):
-            if d < 0:
-                pixels[:, i, :, :, : min(h, -d)] = 0                     # top rows of tap row i
-                pixels[:, :, i, :, :, : min(w, -d)] = 0                  # left columns of tap column i
-            elif d > 0:
-                pixels[:, i, :, :, max(0, h - d) :] = 0                  # bottom rows
-                pixels[:, :, i, :, :, max(0, w - d) :] = 0               # right columns
-
-    def _input_gradient_runs(self, dy, dx):
-        """dx (m, C_in, H, W) of one chunk by col2im on runs: each tap's block of W^T @ dy is
-        added onto the slice of the run its window was copied from."""
-        (m, c, h, w), k, s = dx.shape, self.kernel, self.stride
-        layout = self._layout(h, w)
-        length = m * layout.out_h * layout.out_w
-        dcols = self._input_columns_gradient(dy, length)
-        self._clear_wrapped(dcols, layout, m)              # entries the forward set to 0 pass no gradient
-        taps = dcols.reshape(c, k, k, length)
-        druns = scratch("druns", (c, s * s, 2 * layout.guard + length), dy.dtype)
-        druns[...] = 0
-        for i in range(k):
-            for j in range(k):
-                first = layout.start(i, j)
-                druns[:, layout.phase[i] * s + layout.phase[j], first : first + length] += taps[:, i, j]
-        self._from_runs(druns, dx, layout)
-
-    # ---- way 2: any stride and padding, on sliding windows
-    def _im2col_windows(self, padded, start, stop, out_h, out_w, holder=None):
-        """padded (N, C, Hp, Wp) -> cols (C * k * k, m * H' * W') of examples start:stop, one copy."""
-        m, c, k = stop - start, padded.shape[1], self.kernel
-        cols = work_matrix("cols", c * k * k, m * out_h * out_w, padded.dtype, holder)
-        cols.reshape(c, k, k, m, out_h, out_w)[...] = windows(
-            padded[start:stop], k, self.stride, out_h, out_w).transpose(1, 4, 5, 0, 2, 3)
-        return cols
-
-    def _input_gradient_windows(self, dy, dx):
-        """dx (m, C_in, H, W) of one chunk by col2im: scatter W^T @ dy back to the windows."""
-        (m, c, h, w), k, p = dx.shape, self.kernel, self.padding
-        out_h, out_w = self._output_size(h, w)
-        dcols = self._input_columns_gradient(dy, m * out_h * out_w)
-        dwindows = dcols.reshape(c, k, k, m, out_h, out_w).transpose(3, 0, 4, 5, 1, 2)   # (m, C, H', W', k, k)
-        dx[...] = unpad(scatter_windows(dwindows, (m, c, h + 2 * p, w + 2 * p), self.stride), p)
-
-    # ---- way 3: tiny images, the convolution's own dense matrix
-    def _forward_dense(self, x):
-        """out (N, C_out * H' * W') = x (N, C_in * H * W) @ M, the convolution's own matrix:
-        M[(c, y, x), (o, r, q)] = sum over taps t of W[o, c, t] * taps[(y, x), t, (r, q)]."""
-        n, c, h, w = x.shape
-        k, o = self.kernel, self.out_channels
-        out_h, out_w = self._output_size(h, w)
-        taps = tap_matrix(h, w, k, self.stride, self.padding, x.dtype)          # (H*W, k*k, H'*W')
-        matrix = np.tensordot(self.params["W"].reshape(o, c, k * k), taps, axes=([2], [1]))
-        matrix = matrix.transpose(1, 2, 0, 3).reshape(c * h * w, o * out_h * out_w)
-        out = (x.reshape(n, -1) @ matrix).reshape(n, o, out_h, out_w)
-        if "b" in self.params:
-            out += self.params["b"][:, None, None]
-        self.cache = ("dense", out.shape, x, matrix, taps)
-        return out
-
-    def _backward_dense(self, dout):
-        _, _, x, matrix, taps = self.cache
-        n, c, h, w = x.shape
-        o = self.out_channels
-        dout_rows = dout.reshape(n, -1)
-        dmatrix = (x.reshape(n, -1).T @ dout_rows).reshape(c, h * w, o, -1)     # dL/dM
-        # a weight sits in M once for every (input pixel, output pixel) pair its tap joins
-        dweights = np.tensordot(dmatrix, taps, axes=([1, 3], [0, 2]))             # (C_in, C_out, k*k)
-        self.grads["W"] += dweights.transpose(1, 0, 2).reshape(self.params["W"].shape)
-        if "b" in self.params:
-            self.grads["b"] += channel_sum(dout)
-        return (dout_rows @ matrix.T).reshape(x.shape)
-
-    # ---- forward and backward: pick the way
     def forward(self, x):
         self._check_input(x, 4, self.in_channels, "input channels")
-        _, _, h, w = x.shape
-        if self.groups == 1 and h * w <= 2 * self.kernel ** 2:
-            return self._forward_dense(x)
-        return self._forward_im2col(x, "windows" if self._layout(h, w) is None else "runs")
+        (n, c, h, w), k, s, p, g = x.shape, self.kernel, self.stride, self.padding, self.groups
+        out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        win = windows(padded, k, s, out_h, out_w)                     # (N, C_in, H', W', k, k), a view
+        cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(g, c // g * k * k, n * out_h * out_w)
+        out = self.params["W"].reshape(g, self.out_channels // g, -1) @ cols     # (G, C_out / G, N * H' * W')
+        out = out.reshape(self.out_channels, n, out_h, out_w).transpose(1, 0, 2, 3)
+        if "b" in self.params:
+            out = out + self.params["b"][:, None, None]
+        self.cache = (cols, padded.shape)
+        return self._output(out)
 
     def backward(self, dout):
         self._check_dout(dout)
-        array("dout", dout, ndim=4, layer=self.name)
-        if dout.shape != self.cache[1]:
-            raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {self.cache[1]}")
-        if self.cache[0] == "dense":
-            return self._backward_dense(dout)
-        return self._backward_im2col(dout)
+        cols, padded_shape = self.cache
+        (n, o, out_h, out_w), k, g = dout.shape, self.kernel, self.groups
+        dy = dout.transpose(1, 0, 2, 3).reshape(g, o // g, n * out_h * out_w)     # like out before its reshape
+        self.grads["W"] += (dy @ cols.transpose(0, 2, 1)).reshape(self.params["W"].shape)
+        if "b" in self.params:
+            self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        dcols = self.params["W"].reshape(g, o // g, -1).transpose(0, 2, 1) @ dy   # the gradient of cols
+        dwin = dcols.reshape(self.in_channels, k, k, n, out_h, out_w).transpose(3, 0, 4, 5, 1, 2)
+        return unpad(scatter_windows(dwin, padded_shape, self.stride), self.padding)

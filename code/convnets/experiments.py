@@ -64,7 +64,7 @@ class GradientFlow:
 
     input_grad: np.ndarray      # (depth + 1,): ||dL/dx_l|| at the input of block l (last: the output)
     weight_grad: np.ndarray     # (depth,): ||dL/dW|| of all weights in block l
-    activation_std: np.ndarray  # (depth + 1,): std of x_l (activations, not gradients)
+    activation_std: np.ndarray  # (depth + 1,): std of x_l, what a commonly copied figure plots instead
     settings: dict = field(default_factory=dict)
 
     @property
@@ -290,7 +290,117 @@ def empirical_receptive_field(network, input_size: int = 33, channels: int = 1, 
     return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
 
 
-# ---- residual pages (residual.md, identity.md, residual_views.md) -------------------------------------
+# ---- alexnet_vgg: what a stack of linear convolutions computes
+def compose_kernels(*kernels: np.ndarray) -> np.ndarray:
+    """The one kernel that a stack of linear, unpadded, stride-1 convolutions computes.
+
+    ``kernels`` are the weights in the order the data meets them, each of shape
+    (C_out, C_in, k, k) with C_in equal to the previous C_out. Without activations,
+    biases, padding or stride, convolving with a, then b, is convolving with one kernel
+    of side k_a + k_b - 1 whose (o, i) slice is sum_m conv_full(b[o, m], a[m, i]) (the
+    cross-correlations of deep-learning layers compose by full convolution of their
+    kernels). Three 3x3 kernels give one 7x7 kernel; returns (C_out, C_in, K, K).
+    """
+    if not kernels:
+        raise ValueError("compose_kernels needs at least one kernel, got none")
+    for i, k in enumerate(kernels):
+        array(f"kernels[{i}]", k, ndim=4)
+        if k.shape[2] != k.shape[3]:
+            raise ValueError(f"kernels[{i}] must be square (C_out, C_in, k, k), got shape {k.shape}")
+    total = kernels[0]
+    for i, b in enumerate(kernels[1:], start=1):
+        if b.shape[1] != total.shape[0]:
+            raise ValueError(f"kernels[{i}] reads {b.shape[1]} channels but the stack before it gives "
+                             f"{total.shape[0]}")
+        ka, kb = total.shape[2], b.shape[2]
+        out = np.zeros((b.shape[0], total.shape[1], ka + kb - 1, ka + kb - 1), np.result_type(total, b))
+        for p in range(kb):
+            for q in range(kb):
+                out[:, :, p:p + ka, q:q + ka] += np.einsum("om,mixy->oixy", b[:, :, p, q], total)
+        total = out
+    return total
+
+
+def kernel_family_dimension(channels: int, layers: int = 3, kernel: int = 3, *, seed: int = 0) -> int:
+    """How many independent directions a stack of linear k x k convolutions can move its equivalent kernel in.
+
+    A stack of ``layers`` convolutions, ``channels`` in and out, without activations, has
+    layers * k^2 * C^2 weights and computes one kernel of side layers * (k - 1) + 1
+    (:func:`compose_kernels`). The kernels it can reach form a set of dimension equal to the
+    rank of the derivative of kernel with respect to weights at generic (here random) weights.
+    The kernel is linear in each layer's weights, so each column of the derivative is the
+    composition with that one weight set to 1 and the rest of its layer to 0: exact, no step size.
+    """
+    c, n, k = positive_int("channels", channels), positive_int("layers", layers), positive_int("kernel", kernel)
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal((c, c, k, k)) for _ in range(n)]
+    columns = []
+    for layer in range(n):
+        for index in np.ndindex(c, c, k, k):
+            unit = np.zeros((c, c, k, k))
+            unit[index] = 1.0
+            columns.append(compose_kernels(*weights[:layer], unit, *weights[layer + 1:]).ravel())
+    return int(np.linalg.matrix_rank(np.array(columns).T))
+
+# ---- degradation page: the weight gradients of a real network, layer by layer
+@dataclass
+class LayerGradients:
+    """What :func:`weight_gradients` measured, one entry per convolution on the main path (input side first)."""
+
+    names: tuple[str, ...]      # each convolution's path in the network, e.g. "stage2.block1.0.body.3"
+    norms: np.ndarray           # (layers,): ||dL/dW|| of each convolution's weights
+    loss: float                 # the mean cross-entropy of the batch
+
+    @property
+    def spread(self) -> float:
+        """How many times larger the first convolution's weight gradient is than the last one's."""
+        return float(self.norms[0] / self.norms[-1])
+
+    @property
+    def per_layer(self) -> float:
+        """The factor per layer that, compounded from the last convolution to the first, gives :attr:`spread`."""
+        return self.spread ** (1 / (len(self.norms) - 1))
+
+
+def weight_gradients(network, x: np.ndarray, y: np.ndarray, *, seed: int = 0) -> LayerGradients:
+    """The norm of each convolution's weight gradient for one batch, from the input side to the output.
+
+    ``network`` is a definition (:mod:`convnets.spec`), built here with ``seed`` and the dtype
+    of ``x``: these are the very weights :func:`train` starts from with the same seed, so the
+    result describes the network at initialisation. It may also be a built network (for
+    example ``History.model`` after training), used as it is, in training mode (batch norm
+    normalises with the batch's statistics, as in a training step).
+
+    One forward and backward pass of the mean softmax cross-entropy of the batch (``x``:
+    (N, C, H, W), ``y``: (N,) class indices), on one BLAS thread like :func:`train`.
+    Convolutions on a shortcut (projections) are left out, so that a plain network and its
+    residual twin report the same layers in the same order.
+    """
+    from .conv import Conv2d
+    from .layers import Layer
+
+    array("x", x, ndim=4)
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer) or y.shape != (x.shape[0],):
+        raise ValueError(f"y must hold {x.shape[0]} integer class indices, one per image of x, "
+                         f"got dtype {y.dtype} and shape {y.shape}")
+    if isinstance(network, Layer):
+        model = network.train()
+    else:
+        model = build(network, x.shape[1:], seed=seed, dtype=x.dtype)   # raises TypeError for a non-definition
+    convs = [layer for layer in model.layers() if isinstance(layer, Conv2d) and "shortcut" not in layer.name]
+    if len(convs) < 2:
+        raise ValueError(f"network must have at least two convolutions on its main path, got {len(convs)}")
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.zero_grad()
+        loss, dlogits = softmax_cross_entropy(model.forward(x), y)
+        model.backward(dlogits.astype(x.dtype))
+    norms = np.array([float(np.linalg.norm(layer.grads["W"])) for layer in convs])
+    names = tuple(layer.name.rsplit(" (", 1)[0] for layer in convs)          # "stage1.block1.0 (FastConv2d)"
+    return LayerGradients(names, norms, float(loss))
+
+
+# ---- residual pages: the mean-field rate of gradient growth with batch norm
 def mean_field_bn_relu_rate(batch: int) -> float:
     """Yang et al. (2019), Theorem 8: how fast the gradient explodes in a deep ReLU network with batch norm.
 

@@ -7,15 +7,21 @@ Conventions (the same as PyTorch's, so the counts match the reference code):
   ``(F_out, F_in)``;
 * ``forward`` stores in ``self.cache`` exactly what ``backward`` needs;
   ``backward(dout)`` returns ``dx`` and *accumulates* parameter gradients into
-  ``self.grads`` (call ``zero_grad`` between steps).
+  ``self.grads`` (call ``zero_grad`` between steps);
+* ``dout`` must have the shape and dtype of what ``forward`` returned: ``backward``
+  raises ``ValueError`` (shape) or ``TypeError`` (dtype) otherwise, naming the layer.
+  A dout of another dtype is rejected, not cast: a float64 loss gradient sent into a
+  float32 network is a mistake that a silent cast would hide.
 
-The convolution, with its im2col and the tricks that make it fast, has a module of
-its own, ``convnets.conv``. Pooling here reads its windows through
+The convolution has a module of its own, ``convnets.conv`` (and ``convnets.conv_fast``,
+the same layer made fast). Pooling here reads its windows through
 ``sliding_window_view`` without copying; the only Python loops run over kernel
 offsets (k*k of them), never over pixels or channels.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -32,6 +38,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.training = True
         self.cache = None
+        self.produced = None                # (shape, dtype) of forward's last output: what dout must be
         self.buffers: dict[str, np.ndarray] = {}
         self.name = type(self).__name__
 
@@ -95,7 +102,7 @@ class Layer:
     def release(self):
         """Drop every cached forward result, kept buffer and gradient buffer."""
         for layer in self.layers():
-            layer.cache = None
+            layer.cache = layer.produced = None
             layer.buffers = {}
             layer.grads = {key: np.zeros(0, dtype=value.dtype) for key, value in layer.grads.items()}
         return self
@@ -103,9 +110,22 @@ class Layer:
     def num_parameters(self) -> int:
         return sum(layer.params[key].size for layer, key in self.named_parameters())
 
-    def _check_dout(self, dout):
-        if self.cache is None:
+    def _output(self, out: np.ndarray) -> np.ndarray:
+        """Return forward's result ``out``, remembering its shape and dtype for ``_check_dout``."""
+        self.produced = (out.shape, out.dtype)
+        return out
+
+    def _check_dout(self, dout) -> np.ndarray:
+        """Check that ``dout`` has the shape and dtype of forward's last output (see ``_output``)."""
+        if self.produced is None:
             raise RuntimeError(f"{self.name}: backward called before forward")
+        shape, dtype = self.produced
+        if not isinstance(dout, np.ndarray):
+            raise TypeError(f"{self.name}: dout must be a numpy.ndarray of shape {shape}, got {type(dout).__name__}")
+        if dout.shape != shape:
+            raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {shape} (forward's output)")
+        if dout.dtype != dtype:
+            raise TypeError(f"{self.name}: dout has dtype {dout.dtype}, expected {dtype} (forward's output)")
         return dout
 
 
@@ -150,6 +170,17 @@ def unpad(dxp: np.ndarray, padding: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ pooling
+def pool_padding(padding, kernel: int) -> int:
+    """Check a pooling layer's ``padding``: at most half the kernel, as PyTorch requires.
+
+    More would give windows that lie wholly in the padding: -inf outputs for max pooling.
+    """
+    padding = positive_int("padding", padding, minimum=0)
+    if padding > kernel // 2:
+        raise ValueError(f"padding must be at most half the kernel, kernel // 2 = {kernel // 2}, got {padding}")
+    return padding
+
+
 class MaxPool2d(Layer):
     """Max pooling. x: (N, C, H, W) -> (N, C, H', W'); padding counts as -inf."""
 
@@ -157,7 +188,7 @@ class MaxPool2d(Layer):
         super().__init__()
         self.kernel = positive_int("kernel", kernel)
         self.stride = positive_int("stride", stride if stride is not None else kernel)
-        self.padding = positive_int("padding", padding, minimum=0)
+        self.padding = pool_padding(padding, self.kernel)
         self.ceil_mode = bool(ceil_mode)
 
     def _padded(self, x):
@@ -178,7 +209,7 @@ class MaxPool2d(Layer):
         argmax = win.argmax(axis=-1)
         out = np.take_along_axis(win, argmax[..., None], axis=-1)[..., 0]
         self.cache = (argmax, xp.shape, x.shape)
-        return out
+        return self._output(out)
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -197,7 +228,7 @@ class AvgPool2d(Layer):
         super().__init__()
         self.kernel = positive_int("kernel", kernel)
         self.stride = positive_int("stride", stride if stride is not None else kernel)
-        self.padding = positive_int("padding", padding, minimum=0)
+        self.padding = pool_padding(padding, self.kernel)
 
     def forward(self, x):
         array("x", x, ndim=4, layer=self.name)
@@ -206,7 +237,7 @@ class AvgPool2d(Layer):
         out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
         xp = _pad(x, p)
         self.cache = (xp.shape,)
-        return windows(xp, k, s, out_h, out_w).mean(axis=(-2, -1))
+        return self._output(windows(xp, k, s, out_h, out_w).mean(axis=(-2, -1)))
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -226,7 +257,7 @@ class GlobalAvgPool(Layer):
     def forward(self, x):
         array("x", x, ndim=4, layer=self.name)
         self.cache = x.shape
-        return x.mean(axis=(2, 3), keepdims=self.keepdims)
+        return self._output(x.mean(axis=(2, 3), keepdims=self.keepdims))
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -234,12 +265,45 @@ class GlobalAvgPool(Layer):
         return np.broadcast_to(dout.reshape(n, c, 1, 1) / (h * w), self.cache).copy()
 
 
-class Flatten(Layer):
-    """(N, C, H, W) -> (N, C*H*W)."""
+class AdaptiveAvgPool2d(Layer):
+    """Average pooling to a ``size`` x ``size`` output, as PyTorch's ``AdaptiveAvgPool2d``.
+
+    x: (N, C, H, W) -> (N, C, size, size). Output row i averages input rows
+    floor(i H / size) to ceil((i + 1) H / size) - 1, and columns likewise, so the bins
+    overlap when ``size`` does not divide H. Averaging the rows is a matrix A_h
+    (size, H), the columns A_w (size, W): out = A_h @ x @ A_w^T, dx = A_h^T @ dout @ A_w.
+    """
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = positive_int("size", size)
+
+    def _bins(self, length: int, dtype) -> np.ndarray:
+        """The averaging matrix (size, length) of one axis."""
+        i = np.arange(self.size)[:, None]
+        start, end = i * length // self.size, -(-(i + 1) * length // self.size)     # floor, ceil
+        inside = (np.arange(length) >= start) & (np.arange(length) < end)
+        return (inside / (end - start)).astype(dtype)
 
     def forward(self, x):
+        array("x", x, ndim=4, layer=self.name)
+        rows, columns = self._bins(x.shape[2], x.dtype), self._bins(x.shape[3], x.dtype)
+        self.cache = (rows, columns)
+        return self._output(rows @ x @ columns.T)
+
+    def backward(self, dout):
+        self._check_dout(dout)
+        rows, columns = self.cache
+        return rows.T @ dout @ columns
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C*H*W); (N, F) stays as it is. The first axis is the batch."""
+
+    def forward(self, x):
+        array("x", x, ndim=(2, 3, 4), layer=self.name)
         self.cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        return self._output(x.reshape(x.shape[0], -1))
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -262,10 +326,11 @@ class Linear(Layer):
         out = x @ self.params["W"].T
         if "b" in self.params:
             out += self.params["b"]
-        return out
+        return self._output(out)
 
     def backward(self, dout):
-        x = self._check_dout(self.cache)
+        self._check_dout(dout)
+        x = self.cache
         self.grads["W"] += dout.T @ x
         if "b" in self.params:
             self.grads["b"] += dout.sum(axis=0)
@@ -313,6 +378,9 @@ class BatchNorm(Layer):
         shape = self._stat_shape(x)
         if self.training:
             m = x.size // self.channels                      # values per channel
+            if m == 1:
+                raise ValueError(f"{self.name}: x of shape {x.shape} has one value per channel; training mode "
+                                 "needs more than one for the batch statistics (as in PyTorch); use eval()")
             mean = channel_sum(x) / m
             centred = x - mean.reshape(shape)
             var = channel_sum(centred * centred) / m
@@ -324,7 +392,7 @@ class BatchNorm(Layer):
         inv_std = 1.0 / np.sqrt(var + self.eps)
         x_hat = centred * inv_std.reshape(shape)
         self.cache = (x_hat, inv_std, shape, self.training)
-        return self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape)
+        return self._output(self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape))
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -362,7 +430,7 @@ class LocalResponseNorm(Layer):
         array("x", x, ndim=4, layer=self.name)
         scale = self.k + self.alpha / self.size * self._window_sum(x * x, self.size // 2, (self.size - 1) // 2)
         self.cache = (x, scale)
-        return x * scale ** -self.beta
+        return self._output(x * scale ** -self.beta)
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -377,10 +445,10 @@ class LocalResponseNorm(Layer):
 class ReLU(Layer):
     def forward(self, x):
         self.cache = x > 0
-        return np.maximum(x, 0)
+        return self._output(np.maximum(x, 0))
 
     def backward(self, dout):
-        return dout * self._check_dout(self.cache)
+        return self._check_dout(dout) * self.cache
 
 
 class ReLU6(Layer):
@@ -388,20 +456,21 @@ class ReLU6(Layer):
 
     def forward(self, x):
         self.cache = (x > 0) & (x < 6)
-        return np.clip(x, 0, 6)
+        return self._output(np.clip(x, 0, 6))
 
     def backward(self, dout):
-        return dout * self._check_dout(self.cache)
+        return self._check_dout(dout) * self.cache
 
 
 class Sigmoid(Layer):
     def forward(self, x):
         out = 1.0 / (1.0 + np.exp(-x))
         self.cache = out
-        return out
+        return self._output(out)
 
     def backward(self, dout):
-        s = self._check_dout(self.cache)
+        self._check_dout(dout)
+        s = self.cache
         return dout * s * (1 - s)
 
 
@@ -411,10 +480,11 @@ class SiLU(Layer):
     def forward(self, x):
         s = 1.0 / (1.0 + np.exp(-x))
         self.cache = (x, s)
-        return x * s
+        return self._output(x * s)
 
     def backward(self, dout):
-        x, s = self._check_dout(self.cache)
+        self._check_dout(dout)
+        x, s = self.cache
         return dout * s * (1 + x * (1 - s))
 
 
@@ -426,12 +496,10 @@ class Scale(Layer):
         self.factor = float(factor)
 
     def forward(self, x):
-        self.cache = True
-        return x * self.factor
+        return self._output(x * self.factor)
 
     def backward(self, dout):
-        self._check_dout(self.cache)
-        return dout * self.factor
+        return self._check_dout(dout) * self.factor
 
 
 class Dropout(Layer):
@@ -445,11 +513,12 @@ class Dropout(Layer):
     def forward(self, x):
         if not self.training or self.p == 0:
             self.cache = None
-            return x
-        self.cache = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
-        return x * self.cache.astype(x.dtype)
+            return self._output(x)
+        self.cache = ((self.rng.random(x.shape) >= self.p) / (1 - self.p)).astype(x.dtype)   # the mask, scaled
+        return self._output(x * self.cache)
 
     def backward(self, dout):
+        self._check_dout(dout)
         return dout if self.cache is None else dout * self.cache
 
 
@@ -499,7 +568,7 @@ class LayerNorm2d(Layer):
         inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=1, keepdims=True) + self.eps)
         x_hat = centred * inv_std                                  # (N, C, H, W), statistics (N, 1, H, W)
         self.cache = (x_hat, inv_std, shape)
-        return self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape)
+        return self._output(self.params["gamma"].reshape(shape) * x_hat + self.params["beta"].reshape(shape))
 
     def backward(self, dout):
         self._check_dout(dout)
@@ -528,10 +597,11 @@ class LayerScale(Layer):
         self._check_input(x, (2, 4), self.channels, "channels")
         shape = (1, -1) + (1,) * (x.ndim - 2)
         self.cache = (x, shape)
-        return x * self.params["gamma"].reshape(shape)
+        return self._output(x * self.params["gamma"].reshape(shape))
 
     def backward(self, dout):
-        x, shape = self._check_dout(self.cache)
+        self._check_dout(dout)
+        x, shape = self.cache
         self.grads["gamma"] += channel_sum(dout * x)
         return dout * self.params["gamma"].reshape(shape)
 
@@ -554,12 +624,13 @@ class StochasticDepth(Layer):
         array("x", x, ndim=(2, 3, 4), layer=self.name)
         if not self.training or self.p == 0:
             self.cache = None
-            return x
+            return self._output(x)
         keep = self.rng.random((x.shape[0],) + (1,) * (x.ndim - 1)) >= self.p     # one draw per example
         self.cache = (keep / (1 - self.p)).astype(x.dtype)
-        return x * self.cache
+        return self._output(x * self.cache)
 
     def backward(self, dout):
+        self._check_dout(dout)
         return dout if self.cache is None else dout * self.cache
 
 
@@ -568,10 +639,11 @@ class Hardswish(Layer):
 
     def forward(self, x):
         self.cache = x
-        return x * np.clip(x + 3, 0, 6) / 6
+        return self._output(x * np.clip(x + 3, 0, 6) / 6)
 
     def backward(self, dout):
-        x = self._check_dout(self.cache)
+        self._check_dout(dout)
+        x = self.cache
         slope = np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0))    # (x (x + 3) / 6)' = x / 3 + 1/2
         return dout * slope.astype(dout.dtype, copy=False)
 
@@ -581,10 +653,10 @@ class Hardsigmoid(Layer):
 
     def forward(self, x):
         self.cache = (x > -3) & (x < 3)
-        return np.clip(x + 3, 0, 6) / 6
+        return self._output(np.clip(x + 3, 0, 6) / 6)
 
     def backward(self, dout):
-        return dout * self._check_dout(self.cache) / 6
+        return self._check_dout(dout) * self.cache / 6
 
 
 class GELU(Layer):
@@ -596,11 +668,12 @@ class GELU(Layer):
     def forward(self, x):
         from scipy.special import erf  # scipy is in the book's requirements; only GELU needs it
 
-        cdf = 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+        cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))             # Python floats keep x's dtype
         self.cache = (x, cdf)
-        return x * cdf
+        return self._output(x * cdf)
 
     def backward(self, dout):
-        x, cdf = self._check_dout(self.cache)
-        pdf = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+        self._check_dout(dout)
+        x, cdf = self.cache
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
         return dout * (cdf + x * pdf)

@@ -11,6 +11,10 @@ container          forward                           backward (dout -> dx)
 ``DenseConcat``    [x, body(x)] on C                 dout[:C] + body'(dout[C:])
 ``Gate``           x * gate(x)  (gate: N, C, 1, 1)   squeeze-and-excitation's product
 =================  ===============================  ==============================
+
+Every backward checks ``dout`` against the shape and dtype of its forward's output:
+``Sequential`` and ``Residual`` hand it to a child that does, the other three check it
+themselves (``Layer._check_dout``).
 """
 
 from __future__ import annotations
@@ -55,7 +59,12 @@ class Sequential(Layer):
 
 
 class Residual(Layer):
-    """y = body(x) + shortcut(x); the shortcut is the identity when ``shortcut`` is None."""
+    """y = F(x) + x, with F the block's ``body``.
+
+    Where F changes the shape, a ``shortcut`` S (e.g. a 1x1 convolution) stands in for
+    the identity: y = F(x) + S(x). Backward is the sum rule, dx = F'(dout) + dout: the
+    identity passes the gradient through unchanged (S'(dout) with a shortcut).
+    """
 
     def __init__(self, body: Layer, shortcut: Layer | None = None, name: str = "Residual"):
         super().__init__()
@@ -75,8 +84,9 @@ class Residual(Layer):
         return fx + sx
 
     def backward(self, dout):
-        dx = self.body.backward(dout)
-        return dx + (dout if self.shortcut is None else self.shortcut.backward(dout))
+        dfx = self.body.backward(dout)
+        dsx = dout if self.shortcut is None else self.shortcut.backward(dout)
+        return dfx + dsx
 
 
 class Concat(Layer):
@@ -97,10 +107,10 @@ class Concat(Layer):
         if len(spatial) != 1:
             raise ValueError(f"{self.name}: branch outputs {[o.shape for o in outs]} differ in size")
         self.cache = np.cumsum([o.shape[1] for o in outs])[:-1]
-        return np.concatenate(outs, axis=1)
+        return self._output(np.concatenate(outs, axis=1))
 
     def backward(self, dout):
-        pieces = np.split(dout, self._check_dout(self.cache), axis=1)
+        pieces = np.split(self._check_dout(dout), self.cache, axis=1)
         return sum(branch.backward(piece) for branch, piece in zip(self.branches, pieces, strict=True))
 
 
@@ -118,10 +128,11 @@ class DenseConcat(Layer):
     def forward(self, x):
         array("x", x, ndim=4, layer=self.name)
         self.cache = x.shape[1]
-        return np.concatenate([x, self.body.forward(x)], axis=1)
+        return self._output(np.concatenate([x, self.body.forward(x)], axis=1))
 
     def backward(self, dout):
-        c = self._check_dout(self.cache)
+        self._check_dout(dout)
+        c = self.cache
         return dout[:, :c] + self.body.backward(dout[:, c:])
 
 
@@ -146,10 +157,11 @@ class Gate(Layer):
         if g.shape != (*x.shape[:2], 1, 1):
             raise ValueError(f"{self.name}: gate output {g.shape} must be {(*x.shape[:2], 1, 1)}")
         self.cache = (x, g)
-        return x * g
+        return self._output(x * g)
 
     def backward(self, dout):
-        x, g = self._check_dout(self.cache)
+        self._check_dout(dout)
+        x, g = self.cache
         dgate = (dout * x).sum(axis=(2, 3), keepdims=True)
         return dout * g + self.gate.backward(dgate)
 

@@ -46,7 +46,7 @@ class Conv:
 
 @dataclass(frozen=True)
 class BatchNorm:
-    """Batch normalisation: 2 parameters (gamma, beta) per channel."""
+    """Batch normalisation: 2 parameters (gamma, beta) per channel; ``eps`` is added to the variance."""
 
     eps: float = 1e-5
 
@@ -79,6 +79,9 @@ class MaxPool:
     padding: int = 0
     ceil_mode: bool = False
 
+    def __post_init__(self):
+        _check_pool("MaxPool", self.kernel, self.stride, self.padding)
+
 
 @dataclass(frozen=True)
 class AvgPool:
@@ -86,16 +89,31 @@ class AvgPool:
     stride: int
     padding: int = 0
 
+    def __post_init__(self):
+        _check_pool("AvgPool", self.kernel, self.stride, self.padding)
+
+
+def _check_pool(kind: str, kernel, stride, padding) -> None:
+    """Pooling's arguments, with PyTorch's rule that padding is at most half the kernel (the layers' too)."""
+    positive_int(f"{kind} kernel", kernel)
+    positive_int(f"{kind} stride", stride)
+    positive_int(f"{kind} padding", padding, minimum=0)
+    if padding > kernel // 2:
+        raise ValueError(f"{kind} padding must be at most kernel // 2 = {kernel // 2}, got {padding}")
+
 
 @dataclass(frozen=True)
 class AdaptiveAvgPool:
     """Average pooling to a fixed ``size`` x ``size`` output (torchvision's AlexNet/VGG).
 
-    Only exact divisions are supported (input size a multiple of ``size``), where it
-    equals an average pool with kernel = stride = input / size.
+    Any input size, as in PyTorch: output row i averages input rows floor(i H / size)
+    to ceil((i + 1) H / size) - 1 (overlapping bins when ``size`` does not divide H).
     """
 
     size: int
+
+    def __post_init__(self):
+        positive_int("AdaptiveAvgPool size", self.size)
 
 
 @dataclass(frozen=True)

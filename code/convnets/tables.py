@@ -52,7 +52,7 @@ def stage_table(counts) -> str:
     return markdown_table(["Stage", "Parameters", "% of parameters", "MMACs", "% of MACs"], rows, "lrrrr")
 
 
-# ---- residual pages (residual.md, identity.md, residual_views.md) -------------------------------------
+# ---- residual pages: numbers in prose
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 

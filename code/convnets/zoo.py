@@ -19,7 +19,11 @@ from .accounting import Counts, count, summary
 
 @dataclass(frozen=True)
 class Entry:
-    """One network: how to build it, when it appeared, what it is evaluated at."""
+    """One network: how to build it, when it appeared, what it is evaluated at.
+
+    ``year`` is when the work first appeared: the challenge entry or the arXiv preprint,
+    which for most of these came a year before the peer-reviewed paper ``cite`` names.
+    """
 
     name: str
     family: str
@@ -51,7 +55,7 @@ def _entries():
         yield Entry(f"resnet{d}-v1", "ResNet", 2015, 224, functools.partial(A.resnet, d, stride_in_3x3=False),
                     "he2016deep", "paper: stride in the first 1x1")
     for d in (121, 169, 201):
-        yield Entry(f"densenet{d}", "DenseNet", 2017, 224, functools.partial(A.densenet, d), "huang2017densely")
+        yield Entry(f"densenet{d}", "DenseNet", 2016, 224, functools.partial(A.densenet, d), "huang2017densely")
     yield Entry("mobilenet-v2", "MobileNetV2", 2018, 224, A.mobilenet_v2, "sandler2018mobilenetv2")
     for b, (_, _, resolution, _) in A.EFFICIENTNET_COEFFICIENTS.items():
         yield Entry(f"efficientnet-{b}", "EfficientNet", 2019, resolution, functools.partial(A.efficientnet, b),

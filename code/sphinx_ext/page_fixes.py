@@ -8,6 +8,11 @@
 * **Image sizes.** Figures get ``width`` and ``height`` attributes from the image file, so
   the browser reserves their space before they load and the page does not shift.
 * **Meta description.** A page without one gets the first sentences of its first paragraph.
+* **404 page.** sphinx-notfound-page's links are prefixed with the repository's name, the
+  path under which GitHub Pages serves the site.
+* **Tables on a phone.** A table of four columns or more gets the class ``reflow`` and each
+  cell the name of its column (``data-label``); ``static/ch316.css`` shows such a table as
+  one card per row on a narrow screen instead of scrolling it sideways.
 * **Citations in round brackets.** An author-year reference style that writes
   "He et al. (2016)" and "(He et al., 2016)", as the notebooks' citations do.
 """
@@ -27,6 +32,12 @@ from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferen
 
 EXERCISE_BODY_IDS = {"exercise-content", "solution-content"}
 IMG_TAG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"[^>]*>')
+TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", flags=re.S)
+HEADER_CELL = re.compile(r"<th\b[^>]*>(.*?)</th>", flags=re.S)
+ROW = re.compile(r"<tr\b[^>]*>.*?</tr>", flags=re.S)
+DATA_CELL = re.compile(r"<td\b")
+TAG = re.compile(r"<[^>]+>")
+REFLOW_COLUMNS = 4
 
 
 def _round() -> BracketStyle:
@@ -91,6 +102,26 @@ def sized_images(body: str, locate) -> str:
     return IMG_TAG.sub(add_size, body)
 
 
+def reflow_tables(body: str) -> str:
+    """Mark tables of REFLOW_COLUMNS columns or more for the phone layout and label their cells."""
+    def label(match):
+        attributes, inner = match.group(1), match.group(2)
+        headers = [html.escape(" ".join(TAG.sub("", h).split()), quote=True) for h in HEADER_CELL.findall(inner)]
+        if len(headers) < REFLOW_COLUMNS:
+            return match.group(0)
+
+        def label_row(row):
+            names = iter(headers)
+            return DATA_CELL.sub(lambda _: f'<td data-label="{next(names, "")}"', row.group(0))
+        inner = ROW.sub(label_row, inner)
+        if 'class="' in attributes:
+            attributes = attributes.replace('class="', 'class="reflow ', 1)
+        else:
+            attributes += ' class="reflow"'
+        return f"<table{attributes}>{inner}</table>"
+    return TABLE.sub(label, body)
+
+
 def first_sentences(doctree, limit: int = 160) -> str:
     for paragraph in doctree.findall(nodes.paragraph):
         text = " ".join(paragraph.astext().split())
@@ -116,7 +147,7 @@ def fix_page(app, pagename, templatename, context, doctree):
 
         def locate(src):
             return sources.get(Path(src).name)
-        context["body"] = sized_images(context["body"], locate)
+        context["body"] = reflow_tables(sized_images(context["body"], locate))
     if doctree is not None and 'name="description"' not in context.get("metatags", ""):
         description = first_sentences(doctree)
         if description:
@@ -124,7 +155,18 @@ def fix_page(app, pagename, templatename, context, doctree):
                 f'\n    <meta name="description" content="{html.escape(description)}" />'
 
 
+def configure(app, config):
+    config.html_static_path.append(str(Path(__file__).parent / "static"))
+    # the 404 page's links start from the site's root: GitHub Pages serves a project's site under
+    # /<repository>/, named once, in _config.yml's repository URL
+    repository = config.html_theme_options.get("repository_url", "").rstrip("/")
+    if repository and "notfound_urls_prefix" in config:
+        config.notfound_urls_prefix = f"/{repository.rsplit('/', 1)[-1]}/"
+
+
 def setup(app):
+    app.connect("config-inited", configure)
+    app.add_css_file("ch316.css")
     app.connect("doctree-resolved", unique_exercise_ids)
     app.connect("html-page-context", fix_page, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,183 @@
+"""How long a forward pass takes on one core, and where the time goes: MACs are not time.
+
+:func:`forward_time` builds a network definition with :func:`convnets.build`, runs it in
+evaluation mode on one core (BLAS limited to one thread with ``threadpoolctl``), and keeps
+the fastest of several runs. A second set of runs times every convolution and linear
+layer on its own, so that the time can be split by kind of layer (:data:`KINDS`) next to
+the multiply-accumulates each kind does. A single layer is timed the same way, as a network
+of one layer.
+
+The clock is the processor time of this process (``time.process_time``): on an idle core
+it equals the wall-clock time, and other programs running on the same machine do not
+inflate it (they do slow it somewhat, by evicting the caches, so the fastest run is kept).
+Absolute times are those of the machine that runs the code; only ratios carry over.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .accounting import check_network, count
+from .build import build
+from .checks import positive_int
+from .conv import Conv2d
+from .layers import Linear
+
+#: the kinds of weight layer a forward pass is split into, and the rest
+KINDS = ("k×k convolution", "1×1 convolution", "grouped convolution", "depthwise convolution", "linear",
+         "everything else")
+
+
+def layer_kind(layer) -> str | None:
+    """Which of :data:`KINDS` a built layer is (None for a layer without weights).
+
+    A convolution is depthwise when every group holds one input channel (groups = C_in > 1),
+    grouped when 1 < groups < C_in, and otherwise 1×1 or k×k by its kernel.
+    """
+    if isinstance(layer, Conv2d):
+        if layer.groups > 1:
+            return "depthwise convolution" if layer.groups == layer.in_channels else "grouped convolution"
+        return "1×1 convolution" if layer.kernel == 1 else "k×k convolution"
+    if isinstance(layer, Linear):
+        return "linear"
+    return None
+
+
+def _layer_macs(layer, out) -> int:
+    """Multiply-accumulates of one image through a convolution or linear layer, from its output."""
+    per_output = layer.params["W"][0].size               # (C_in / groups) * k * k, or F_in
+    return int(out[0].size) * per_output
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One network's forward pass on one core: time and MACs per image, in total and by kind.
+
+    ``seconds`` is the fastest of ``repeats`` whole forward passes, divided by ``batch``.
+    ``by_kind`` maps each of :data:`KINDS` to (seconds, MACs) per image; its seconds come from
+    separate runs with a clock around every weight layer (the fastest run of each layer),
+    and "everything else" (normalisation, activations, pooling, additions, concatenations,
+    gates) is ``seconds`` minus the weight layers' sum, so the kinds add up to ``seconds``.
+    """
+
+    name: str
+    input_size: int
+    batch: int
+    repeats: int
+    seconds: float
+    macs: int
+    params: int
+    by_kind: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    @property
+    def ns_per_mac(self) -> float:
+        """Nanoseconds per multiply-accumulate: the forward time divided by the MACs."""
+        return 1e9 * self.seconds / self.macs
+
+    def share(self, kind: str) -> tuple[float, float]:
+        """(fraction of the time, fraction of the MACs) that layers of ``kind`` take."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        seconds, macs = self.by_kind.get(kind, (0.0, 0))
+        return seconds / self.seconds, macs / self.macs
+
+
+def _fastest(run, repeats: int) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        run()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def forward_time(network, input_size: int, *, channels: int = 3, batch: int = 1, repeats: int = 3,
+                 layer_repeats: int = 2, seed: int = 0, name: str | None = None) -> Timing:
+    """Time ``network`` (a :mod:`convnets.spec` definition) on ``batch`` inputs of ``channels`` x ``input_size``².
+
+    One untimed pass first (it allocates the work arrays), then ``repeats`` timed passes of
+    the whole network (the fastest is kept), then ``layer_repeats`` passes with a clock
+    around each convolution and linear layer (each layer's fastest is kept). All on one
+    BLAS thread, in evaluation mode. Raises ``AssertionError`` if the MACs the layers did
+    differ from :func:`convnets.count`'s, which would mean the two disagree on the network.
+    """
+    check_network(network, (3, 1, 1))
+    input_size = positive_int("input_size", input_size)
+    channels = positive_int("channels", channels)
+    batch = positive_int("batch", batch)
+    repeats = positive_int("repeats", repeats)
+    layer_repeats = positive_int("layer_repeats", layer_repeats)
+    shape = (channels, input_size, input_size)
+    counted = count(network, shape)
+    x = np.random.default_rng(seed).standard_normal((batch, *shape)).astype(np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = build(network, shape, seed=seed).eval()
+        model.forward(x)
+        seconds = _fastest(lambda: model.forward(x), repeats) / batch
+        by_kind = _time_by_kind(model, x, layer_repeats)
+    if sum(macs for _, macs in by_kind.values()) != counted.macs:
+        raise AssertionError(f"the layers did {sum(m for _, m in by_kind.values())} MACs, "
+                             f"the accounting counts {counted.macs}")
+    weighted = sum(s for kind, (s, _) in by_kind.items())
+    by_kind["everything else"] = (max(0.0, seconds - weighted), 0)
+    return Timing(name or getattr(network, "name", ""), input_size, batch, repeats, seconds, counted.macs,
+                  counted.params, {k: by_kind[k] for k in KINDS if k in by_kind})
+
+
+def _time_by_kind(model, x, repeats: int) -> dict[str, tuple[float, int]]:
+    """Per image: seconds and MACs of each kind of weight layer (each layer's fastest of ``repeats`` runs)."""
+    layers = [layer for layer in model.layers() if layer_kind(layer) is not None]
+    best = dict.fromkeys(map(id, layers), np.inf)
+    macs = dict.fromkeys(map(id, layers), 0)
+
+    def clocked(layer):
+        forward = layer.forward
+
+        def timed(inputs):
+            start = time.process_time()
+            out = forward(inputs)
+            best[id(layer)] = min(best[id(layer)], time.process_time() - start)
+            macs[id(layer)] = _layer_macs(layer, out)
+            return out
+        return timed
+
+    for layer in layers:
+        layer.forward = clocked(layer)                  # an instance attribute: containers call it
+    try:
+        for _ in range(repeats):
+            model.forward(x)
+    finally:
+        for layer in layers:
+            del layer.forward
+    n = x.shape[0]
+    totals: dict[str, tuple[float, int]] = {}
+    for layer in layers:
+        seconds, count_ = totals.get(layer_kind(layer), (0.0, 0))
+        totals[layer_kind(layer)] = (seconds + best[id(layer)] / n, count_ + macs[id(layer)])
+    return totals
+
+
+def machine() -> str:
+    """Where the times were measured: processor, NumPy version, BLAS library (e.g. 'OpenBLAS 0.3.31')."""
+    from threadpoolctl import threadpool_info
+
+    blas = [f"{'OpenBLAS' if i['internal_api'] == 'openblas' else i['internal_api']} {i.get('version') or ''}".strip()
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    return f"{cpu_name()}, NumPy {np.__version__}, {', '.join(blas) or 'an unknown BLAS'}"
+
+
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux), else what ``platform`` reports."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown processor"
