@@ -328,6 +328,11 @@ def small_resnet(depth: int, *, residual: bool = True, widths: tuple[int, ...] =
     between stages), global average pooling and a linear layer. ``residual=False`` is the
     plain network with the same layers. Shortcuts that change shape are 1x1 projections
     (the paper's option B).
+
+    ``variant="pre"`` builds pre-activation blocks (He et al., 2016) and, as that paper's
+    appendix does, "for the last Residual Unit ... an extra activation right after its
+    element-wise addition": batch norm and ReLU before the pooling. Without it the sum of
+    all the branches reaches the classifier unnormalised.
     """
     depth = positive_int("depth", depth, minimum=8)
     if (depth - 2) % 6:
@@ -343,7 +348,8 @@ def small_resnet(depth: int, *, residual: bool = True, widths: tuple[int, ...] =
             blocks.append(basic_block(channels, width, stride, residual=residual, variant=variant))
             channels = width
         stages.append(Seq(f"stage{i + 1}", *blocks))
-    return Seq(f"{'res' if residual else 'plain'}{depth}", conv_bn_act("stem", widths[0], 3), *stages,
+    final = [Seq("final", BatchNorm(), Act("relu"))] if variant == "pre" else []
+    return Seq(f"{'res' if residual else 'plain'}{depth}", conv_bn_act("stem", widths[0], 3), *stages, *final,
                GlobalAvgPool(), _classifier(classes=classes, dropout=0))
 
 

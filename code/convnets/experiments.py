@@ -25,7 +25,7 @@ from .spec import Act, BatchNorm, Linear, Residual, Scale, Seq
 # ------------------------------------------------------------------ the 1-D stack
 def dense_block(width: int, *, residual: bool, norm: bool, variant: str = "pre",
                 shortcut_scale: float = 1.0) -> Seq | Residual:
-    """A 64-wide fully connected analogue of a ResNet block: vectors of ``width`` instead of images.
+    """A fully connected stand-in for a ResNet block: it acts on vectors of ``width`` numbers.
 
     Dense matrices stand where a ResNet has 3x3 convolutions, and batch norm over the batch
     (``norm=True``) where it normalises over the batch and pixels.
@@ -481,3 +481,25 @@ def gradient_footprint(network, input_size: int = 33, channels: int = 1, seed: i
     grad = np.zeros_like(out)
     grad[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
     return np.abs(model.backward(grad)[0]).sum(axis=0) > 0
+# ---- residual pages: the mean-field rate of gradient growth with batch norm
+def mean_field_bn_relu_rate(batch: int) -> float:
+    """Yang et al. (2019), Theorem 8: how fast the gradient explodes in a deep ReLU network with batch norm.
+
+    At initialisation, in the limit of infinite width, the squared norm of the gradient grows by this factor
+    per layer (batch norm, ReLU, fully connected layer), for batch statistics over ``batch`` examples:
+
+        (B - 1) (J'(c) + (B - 1) J(1)) / ((B - 3) (B - 1) (J(1) - J(c))) - 1 / (B - 3),   c = -1 / (B - 1),
+
+    with J(c) = (sqrt(1 - c^2) + (pi - arccos c) c) / pi the arccosine kernel (degree alpha = 1). It decreases to
+    pi / (pi - 1) ~ 1.467 as B grows, so the norm itself grows by sqrt(pi / (pi - 1)) ~ 1.211 per layer.
+    The theorem needs B > 3.
+    """
+    b = positive_int("batch", batch, minimum=4)
+    c = -1.0 / (b - 1)
+
+    def kernel(z):                        # J(z)
+        return (np.sqrt(1 - z * z) + (np.pi - np.arccos(z)) * z) / np.pi
+
+    slope = (np.pi - np.arccos(c)) / np.pi    # J'(c)
+    return float((b - 1) * (slope + (b - 1) * kernel(1.0)) / ((b - 3) * (b - 1) * (kernel(1.0) - kernel(c)))
+                 - 1.0 / (b - 3))

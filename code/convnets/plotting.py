@@ -22,6 +22,7 @@ import struct
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from .checks import positive_int
@@ -89,16 +90,21 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float = MAX_WIDTH, height: 
 
 
 @styled
-def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: str | None = None):
-    """One panel per setting; each shows plain vs residual gradient norms against block index.
+def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: str | None = None,
+                         width: float = 5.2):
+    """One panel per setting, stacked; each shows plain vs residual gradient norms against block index.
 
     ``panels`` maps a panel title to a pair ``(plain, residual)`` of
     :class:`convnets.experiments.GradientFlow`. ``quantity`` is ``"input_grad"``
     (gradient reaching each block) or ``"weight_grad"`` (each block's weight gradient).
+    The figure is narrower than the column (``width`` inches) so that a phone, which
+    shrinks it to its screen, shrinks its text less; the legend sits above the panels.
     """
     if quantity not in ("input_grad", "weight_grad"):
         raise ValueError(f"quantity must be 'input_grad' or 'weight_grad', got {quantity!r}")
-    fig, axes = figure(1, len(panels), height=2.3 * len(panels) + 0.6, sharex=True)
+    if not isinstance(panels, dict) or not panels:
+        raise TypeError(f"panels must be a non-empty dict {{title: (plain, residual)}}, got {type(panels).__name__}")
+    fig, axes = figure(1, len(panels), width=width, height=2.1 * len(panels) + 0.7, sharex=True)
     axes = np.atleast_1d(axes)
     for ax, (title, (plain, residual)) in zip(axes, panels.items(), strict=True):
         for result, label, style in ((plain, "plain", PLAIN_STYLE), (residual, "residual", RESIDUAL_STYLE)):
@@ -107,27 +113,37 @@ def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: 
                         markersize=4, **style)
         ax.set_title(title.replace("\n", " "), loc="left")
         ax.grid(True, which="major", alpha=0.3)
+        ax.yaxis.set_major_locator(ticker.LogLocator(numticks=5))
+        ax.yaxis.set_minor_locator(ticker.NullLocator())
     axes[-1].set_xlabel("block (0 = input side)")
     fig.supylabel(ylabel or ("norm of the gradient reaching the block" if quantity == "input_grad"
                              else "norm of the block's weight gradient"), fontsize=11)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
     return fig
 
 
 @styled
-def series_figure(x, series: dict, *, xlabel: str, ylabel: str, logy: bool = False, styles: dict | None = None,
-                  width: float = 5.5, height: float = 3.4):
-    """A simple line plot of several named series against ``x``."""
+def series_figure(x, series: dict, *, xlabel: str, ylabel: str, logy: bool = False, logx: bool = False,
+                  styles: dict | None = None, width: float = 5.2, height: float = 3.4):
+    """A line plot of several named series against ``x``; the legend sits above the axes, off the data."""
+    if not isinstance(series, dict) or not series:
+        raise TypeError(f"series must be a non-empty dict {{label: values}}, got {type(series).__name__}")
+    for label, y in series.items():
+        if len(y) != len(x):
+            raise ValueError(f"series {label!r} has {len(y)} values for {len(x)} x values")
     fig, ax = figure(width=width, height=height)
     for i, (label, y) in enumerate(series.items()):
         style = (styles or {}).get(label, dict(marker="os^vD"[i % 5]))
         ax.plot(x, y, label=label, **style)
     if logy:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend(frameon=False)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=min(len(series), 3),
+               frameon=False)
     return fig
 
 
@@ -263,26 +279,29 @@ def training_figure(histories: dict):
 
 
 @styled
-def euler_figure(flow):
-    """Left: residual-stack trajectories against the exact ODE solution; right: error against depth."""
-    fig, (left, right) = figure(1, 2, width=5.0, height=7.0)
-    left.plot(flow.exact[:, 0], flow.exact[:, 1], color=OKABE_ITO["black"], linewidth=1.5, label="exact ODE")
-    for depth, colour, marker in zip(sorted(flow.paths)[1:5:2], (OKABE_ITO["vermillion"], OKABE_ITO["blue"]), "os",
-                                     strict=False):
+def euler_figure(flow, depths=(4, 16)):
+    """Residual-stack trajectories (after each block) against the exact solution of the ODE they discretise.
+
+    ``flow`` is a :class:`convnets.experiments.EulerFlow`; ``depths`` picks the stacks drawn (at most three).
+    """
+    depths = list(depths)
+    missing = [d for d in depths if d not in flow.paths]
+    if missing or not 1 <= len(depths) <= 3:
+        raise ValueError(f"depths must be one to three of {sorted(flow.paths)}, got {depths}")
+    fig, ax = figure(width=5.2, height=3.6)
+    ax.plot(flow.exact[:, 0], flow.exact[:, 1], color=OKABE_ITO["black"], linewidth=2, label="exact solution")
+    for depth, colour, marker in zip(depths, (OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["green"]),
+                                     "os^", strict=False):
         path = flow.paths[depth]
-        left.plot(path[:, 0], path[:, 1], color=colour, marker=marker, markersize=3, linewidth=1,
-                  label=f"{depth} residual blocks")
-    left.set_aspect("equal")
-    left.set_xlabel("$x_1$")
-    left.set_ylabel("$x_2$")
-    left.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    right.loglog(flow.depths, flow.errors, color=OKABE_ITO["blue"], marker="s", label="measured")
-    right.loglog(flow.depths, flow.errors[0] * flow.depths[0] / flow.depths, color="0.4", linestyle="--",
-                 label="slope $-1$")
-    right.set_xlabel("number of residual blocks $L$")
-    right.set_ylabel("error at the output")
-    right.grid(True, which="both", alpha=0.3)
-    right.legend(frameon=False)
+        ax.plot(path[:, 0], path[:, 1], color=colour, marker=marker, markersize=4, linewidth=1,
+                label=f"{depth} residual blocks")
+    ax.plot(*flow.exact[0], marker="o", color=OKABE_ITO["black"], markersize=7, linestyle="none")
+    ax.annotate("input", flow.exact[0], xytext=(-10, 6), textcoords="offset points", ha="right", va="bottom")
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.grid(True, alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=3, frameon=False)
     return fig
 
 
@@ -963,4 +982,72 @@ def released_vs_rule_figure(models, ratios: dict):
     fig.alt = ("Released coefficient divided by the rule's, for models " + ", ".join(models) + "; a dashed line at 1. "
                + "; ".join(f"{name}: " + ", ".join(f"{v:.2f}" for v in values) for name, values in ratios.items())
                + ".")
+    return fig
+
+
+# ---- residual pages: training curves of two variants, Euler errors
+VARIANT_STYLES = {"post-activation": dict(color=OKABE_ITO["orange"], marker="o"),
+                  "pre-activation": dict(color=OKABE_ITO["green"], marker="s")}
+
+
+@styled
+def variant_training_figure(histories: dict):
+    """Training loss (top) and test error (bottom) per epoch of networks trained alike, one line each.
+
+    ``histories`` maps a label to a :class:`convnets.experiments.History`; labels found in
+    ``VARIANT_STYLES`` ("post-activation", "pre-activation") get their colours and markers.
+    Both axes are logarithmic, so that the first epoch and the last are readable together.
+    """
+    if not isinstance(histories, dict) or not histories:
+        raise TypeError(f"histories must be a non-empty dict {{label: History}}, got {type(histories).__name__}")
+    fig, (loss_ax, error_ax) = figure(1, 2, width=5.2, height=5.4, sharex=True)
+    for i, (label, h) in enumerate(histories.items()):
+        if not len(h.train_loss) == len(h.test_error) > 0:
+            raise ValueError(f"history {label!r} must hold one training loss and one test error per epoch")
+        style = VARIANT_STYLES.get(label, dict(marker="os^vD"[i % 5]))
+        epochs = np.arange(1, len(h.train_loss) + 1)
+        loss_ax.semilogy(epochs, h.train_loss, label=label, markersize=5, **style)
+        error_ax.semilogy(epochs, 100 * np.array(h.test_error), markersize=5, **style)
+    loss_ax.set_ylabel("training loss\n(log scale)")
+    error_ax.set_ylabel("test error, %\n(log scale)")
+    error_ax.set_xlabel("epoch")
+    error_ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    error_ax.yaxis.set_major_locator(ticker.FixedLocator([1, 2, 5, 10, 20, 50, 100]))
+    error_ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    error_ax.yaxis.set_minor_locator(ticker.NullLocator())
+    for ax in (loss_ax, error_ax):
+        ax.grid(True, which="both", alpha=0.3)
+    fig.legend(*loss_ax.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
+    return fig
+
+
+@styled
+def euler_error_figure(depths, global_errors, local_errors):
+    """Error of a residual stack as an Euler solver, log-log against its number of blocks L.
+
+    ``global_errors``: the error at the output after L blocks (slope -1 for Euler's method);
+    ``local_errors``: the error one block makes in one step of size T/L (slope -2). Dashed lines
+    of slopes -1 and -2 through the last points show the orders.
+    """
+    depths = np.asarray(depths, dtype=float)
+    global_errors, local_errors = np.asarray(global_errors, float), np.asarray(local_errors, float)
+    if depths.ndim != 1 or len(depths) < 2 or not len(depths) == len(global_errors) == len(local_errors):
+        raise ValueError(f"depths, global_errors and local_errors must be 1-D of the same length >= 2, got "
+                         f"{depths.shape}, {global_errors.shape}, {local_errors.shape}")
+    fig, ax = figure(width=5.2, height=3.8)
+    ax.loglog(depths, global_errors, color=OKABE_ITO["blue"], marker="s", label="error at the output (global)")
+    ax.loglog(depths, local_errors, color=OKABE_ITO["vermillion"], marker="o", label="error of one block (local)")
+    middle = len(depths) // 2
+    for errors, order, offset, align in ((global_errors, 1, (6, 8), ("left", "bottom")),
+                                         (local_errors, 2, (-8, -8), ("right", "top"))):
+        reference = errors[-1] * (depths[-1] / depths) ** order
+        ax.loglog(depths, reference, color="0.4", linestyle="--", linewidth=1)
+        ax.annotate(f"slope $-{order}$", (depths[middle], reference[middle]), xytext=offset,
+                    textcoords="offset points", ha=align[0], va=align[1], color="0.3")
+    ax.set_xticks(depths, [f"{d:g}" for d in depths])
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.set_xlabel("number of residual blocks $L$ (step $h = T/L$)")
+    ax.set_ylabel("error")
+    ax.grid(True, which="major", alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=1, frameon=False)
     return fig

@@ -50,3 +50,26 @@ def stage_table(counts) -> str:
                          f"{macs / 1e6:,.0f}", f"{100 * macs / counts.macs:.1f}"])
     rows.append(["**total**", f"**{thousands(counts.params)}**", "100.0", f"**{counts.macs / 1e6:,.0f}**", "100.0"])
     return markdown_table(["Stage", "Parameters", "% of parameters", "MMACs", "% of MACs"], rows, "lrrrr")
+
+
+# ---- residual pages: numbers in prose
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value, digits: int = 2) -> str:
+    """A number for prose, in scientific notation only when it needs it.
+
+    ``digits`` significant digits; values from 0.01 to 10,000 (exclusive) are written plainly
+    (0.89, 4.2, 40), others as a power of ten with Unicode superscripts (2.3 × 10⁷, 7 × 10⁻³¹),
+    which read the same on the site and in JupyterLab.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value must be a real number, got {value!r}")
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 1:
+        raise ValueError(f"digits must be an integer >= 1, got {digits!r}")
+    if value == 0 or 0.01 <= abs(value) < 1e4:
+        return f"{float(f'{value:.{digits}g}'):g}"          # rounded, never in e-notation
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return power if mantissa == "1" else f"{mantissa} × {power}"
