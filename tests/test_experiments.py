@@ -129,3 +129,17 @@ def test_input_jacobian_checks_the_example():
     layer = L.Linear(2, 2, dtype=np.float64)
     with pytest.raises(ValueError, match="example must be an index into the batch of 3, got 3"):
         input_jacobian(layer, np.zeros((3, 2)), example=3)
+
+
+def test_train_can_measure_errors_after_the_last_epoch_only():
+    """errors="last epoch" skips the per-epoch passes over the data; the losses and the final errors
+    are the same as when every epoch is measured (the error passes change no weight)."""
+    data = tuple(a[:200] for a in digits())
+    net = small_resnet(8, widths=(4, 8, 16))
+    every = train(net, data, epochs=2, batch=50)
+    last = train(net, data, epochs=2, batch=50, errors="last epoch")
+    assert len(every.test_error) == 2 and len(last.test_error) == len(last.train_error) == 1
+    assert last.train_loss == every.train_loss
+    assert last.test_error[-1] == every.test_error[-1] and last.train_error[-1] == every.train_error[-1]
+    with pytest.raises(ValueError, match="errors must be one of"):
+        train(net, data, epochs=1, errors="never")
