@@ -136,7 +136,9 @@ def first_sentences(doctree, limit: int = 160) -> str:
 def fix_page(app, pagename, templatename, context, doctree):
     scripts, seen = [], set()
     for script in context.get("script_files", []):
-        key = (str(script), tuple(sorted(getattr(script, "attributes", {}).items())))
+        # the same inline script is registered once with filename None and once with "" (so
+        # neither Sphinx's own check nor a comparison of the objects sees the duplicate)
+        key = (getattr(script, "filename", str(script)) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
         if key not in seen:
             seen.add(key)
             scripts.append(script)
