@@ -9,8 +9,7 @@ with Chromium through Playwright, and for every notebook page checks that
 * it shows at least as many images as the site shows figures;
 * no raw MyST is visible (``{glue``, ``{cite``, ``{eval``, directive fences, unknown
   directives or unresolved citations);
-* every solution is collapsed (its dropdown closed, the code and output of gated solutions
-  hidden), and so is every hidden check.
+* every solution is collapsed (its dropdown closed), and so is the code of every hidden cell.
 
 Skips without Chromium or JupyterLab, except in CI (``CI`` set), where it fails.
 """
@@ -58,7 +57,8 @@ def expected_figures(path: Path) -> int:
 
 def collapsed(path: Path, what: str) -> list[int]:
     """Indices of the cells whose input (what="source") or output (what="outputs") the page asks
-    JupyterLab to collapse: hidden computations and checks, and the code of solutions."""
+    JupyterLab to collapse: hidden computations and checks. (JupyterLab shows again the output of a
+    cell it runs, which is why solutions are prose only: tests/test_pages.py.)"""
     cells = jupytext.read(path).cells
     return [i for i, c in enumerate(cells) if c.metadata.get("jupyter", {}).get(f"{what}_hidden")]
 
@@ -177,5 +177,4 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
     assert len(cells) == len(jupytext.read(path).cells), f"{path.stem}: {len(cells)} cells shown"
     shown_code = [i for i in collapsed(path, "source") if cells[i]["input"]]
     assert shown_code == [], f"{path.stem}: cells {shown_code} show code the page hides"
-    shown_output = [i for i in collapsed(path, "outputs") if cells[i]["outputs"]]
-    assert shown_output == [], f"{path.stem}: cells {shown_output} show a solution's output"
+
