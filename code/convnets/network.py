@@ -80,7 +80,7 @@ class Residual(Layer):
         fx = self.body.forward(x)
         sx = x if self.shortcut is None else self.shortcut.forward(x)
         if fx.shape != sx.shape:
-            raise ValueError(f"{self.name}: body output {fx.shape} and shortcut output {sx.shape} differ")
+            raise ValueError(f"{self.name}: body gives {fx.shape}, shortcut {sx.shape}")
         return fx + sx
 
     def backward(self, dout):
