@@ -8,16 +8,16 @@ from convnets.notebook import bibliography, cite, citep, source
 def test_bibliography_reads_authors_years_and_links():
     refs = bibliography()
     he = refs["he2016deep"]
-    assert (he.authors, he.year) == ("He et al.", "2016")            # four authors: "et al."
+    assert (he.authors, he.year) == ("He et al.", "2016a")           # four authors: "et al."; 2016a and 2016b
     assert he.url == "https://arxiv.org/abs/1512.03385"
     assert refs["simonyan2015vgg"].authors == "Simonyan and Zisserman"  # two authors: both names
     assert refs["torchvision2016"].authors == "TorchVision maintainers and contributors"   # an organisation
 
 
 def test_textual_and_parenthetical_citations():
-    assert repr(cite("he2016deep")) == "He et al. (2016)"
-    assert repr(citep("he2016deep")) == "(He et al., 2016)"
-    assert repr(citep("simonyan2015vgg", "he2016deep")) == "(Simonyan and Zisserman, 2015; He et al., 2016)"
+    assert repr(cite("he2016deep")) == "He et al. (2016a)"
+    assert repr(citep("he2016deep")) == "(He et al., 2016a)"
+    assert repr(citep("simonyan2015vgg", "he2016deep")) == "(Simonyan and Zisserman, 2015; He et al., 2016a)"
 
 
 def test_the_site_gets_a_bibtex_role_and_jupyterlab_a_link():
@@ -46,3 +46,10 @@ def test_source_shows_the_code_as_it_is():
     assert "<pre" in shown._repr_html_()
     with pytest.raises(TypeError, match="source needs a function, method or class"):
         source(3)
+
+
+def test_no_two_references_read_the_same():
+    """Two papers of the same authors and year are told apart by a letter (He et al., 2016a and 2016b)."""
+    labels = [(r.authors, r.year) for r in bibliography().values()]
+    assert len(labels) == len(set(labels))
+    assert repr(citep("he2016deep", "he2016identity")) == "(He et al., 2016a; He et al., 2016b)"
