@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = bool(os.environ.get("CI"))
 SHOTS = ROOT / "_build" / "screenshots" / "jupyterlab"
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"       # the page on show (not a tab restored behind it)
 RAW = ["{glue", "{cite", "{eval", "{numref", "{doc}", "```{", ":::{", "Unknown Directive", "Citation Not Found"]
 TEST_SETTINGS = {       # for the test only: every cell in the page (no windowing), no news pop-up, and the
     # pages never saved back (jupytext would rewrite their source)
@@ -121,8 +122,8 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
     source = path.read_bytes()
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     try:
-        page.goto(f"{lab}/lab/tree/chapters/{path.name}")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)        # a notebook, not the editor
+        page.goto(f"{lab}/lab/tree/chapters/{path.name}?reset")         # a fresh workspace: only this page
+        page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)        # a notebook, not the editor
         try:                           # JupyterLab may ask which kernel to start: the page's own (the default)
             page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=3_000).click()
         except PlaywrightTimeout:
@@ -132,17 +133,17 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_text("Run All Cells", exact=True).first.click()
             try:
-                page.wait_for_function("""() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
+                page.wait_for_function(f"""() => [...document.querySelectorAll('{PANEL} .jp-InputPrompt')]
                     .some(e => /[0-9*]/.test(e.textContent))""", timeout=10_000)
                 break
             except PlaywrightTimeout:
                 continue
-        page.wait_for_function("""() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status
-            === 'idle' && ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
+        page.wait_for_function(f"""() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status
+            === 'idle' && ![...document.querySelectorAll('{PANEL} .jp-InputPrompt')]
             .some(e => e.textContent.includes('*'))""", timeout=180_000, polling=500)
         page.wait_for_timeout(1000)                   # the last Markdown cells render their {eval} results
         seen = page.evaluate("""() => {
-            const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
+            const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
             const markdown = [...nb.querySelectorAll('.jp-MarkdownOutput, .jp-RenderedMarkdown')]
                 .map(e => e.innerText).join('\\n');
             const solutions = [...nb.querySelectorAll('details')].filter(d => /Solution/.test(d.innerText));
@@ -161,7 +162,7 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
             };
         }""")
         SHOTS.mkdir(parents=True, exist_ok=True)
-        height = page.evaluate("() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer').scrollHeight")
+        height = page.evaluate(f"() => document.querySelector('{PANEL} .jp-WindowedPanel-outer').scrollHeight")
         page.set_viewport_size({"width": 1280, "height": min(int(height) + 250, 16_000)})
         page.screenshot(path=str(SHOTS / f"{path.stem}.png"))
     finally:
