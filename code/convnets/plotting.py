@@ -246,14 +246,23 @@ def _batch_curve(label, history):
     return np.arange(1, len(losses) + 1) * epochs / len(losses), losses
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def _chance_line(ax, classes: int = 10):
-    """A dashed line at ln(classes), the loss of a uniform guess, named in the right margin (off the data)."""
+    """A dashed line at ln(classes), the loss of a uniform guess, named in the right margin (off the data).
+
+    Call it after drawing the data: it also labels the log-scale y axis with plain numbers (0.2, 0.5, 1, 2, ...).
+    """
     ax.axhline(np.log(classes), color="0.45", linestyle="--", linewidth=1, zorder=1)
     ax.annotate(f"ln {classes}", (1.01, np.log(classes)), xycoords=("axes fraction", "data"), va="center",
                 fontsize=10, color="0.35")
+    low, high = ax.dataLim.y0, ax.dataLim.y1
+    labelled = (2, 3, 5) if high < 10 * low else (2, 5)        # more labels when the data span under a decade
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))     # 0.1, 1, not 10^-1, 10^0
     ax.yaxis.set_minor_formatter(ticker.FuncFormatter(                              # and 0.2, 0.5, 2, 5
-        lambda v, _: f"{v:g}" if v > 0 and round(v / 10 ** np.floor(np.log10(v)), 6) in (2, 5) else ""))
+        lambda v, _: f"{v:g}" if v > 0 and round(v / 10 ** np.floor(np.log10(v)), 6) in labelled else ""))
 
 
 @styled
@@ -295,7 +304,7 @@ def training_figure(histories: dict):
         return ", ".join(f"{d} layers {scale * getattr(histories[(d, residual)], key)[-1]:{fmt}}" for d in depths)
 
     epochs = len(histories[(depths[0], False)].train_loss)
-    fig.alt = (f"Two line charts of the training loss of every mini-batch on a log scale over {epochs} epochs, one "
+    fig.alt = (f"Two line charts of the training loss of every mini-batch on a log scale over {_epochs(epochs)}, one "
                f"line per depth, plain networks above and residual networks below on the same axes, a dashed line "
                f"at ln 10. Mean loss over the last epoch, plain: {finals(False, 'train_loss', 1, '.3f')}; residual: "
                f"{finals(True, 'train_loss', 1, '.3f')}. Final test error in per cent, plain: "
@@ -1040,11 +1049,11 @@ def variant_training_figure(histories: dict):
     ax.set_ylabel("training loss (log scale)")
     ax.set_xlabel("epoch")
     ax.set_xlim(0, None)
-    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    epochs = len(next(iter(histories.values())).train_loss)
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True) if epochs > 1 else ticker.MultipleLocator(0.25))
     ax.grid(True, which="both", alpha=0.3)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
-    epochs = len(next(iter(histories.values())).train_loss)
-    fig.alt = (f"Log-scale line chart of the training loss of every mini-batch over {epochs} epochs, one line per "
+    fig.alt = (f"Log-scale line chart of the training loss of every mini-batch over {_epochs(epochs)}, one line per "
                f"network, a dashed line at ln 10: " + "; ".join(ends) + ".")
     return fig
 
