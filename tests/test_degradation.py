@@ -7,7 +7,7 @@ from convnets import build
 from convnets.architectures import small_resnet
 from convnets.conv import Conv2d
 from convnets.datasets import digits
-from convnets.experiments import History, LayerGradients, weight_gradients
+from convnets.experiments import History, LayerGradients, train, weight_gradients
 from convnets.layers import softmax_cross_entropy
 from convnets.plotting import PageFigure, digits_figure, layer_gradient_figure, training_figure
 from convnets.spec import Conv, GlobalAvgPool, Linear, Seq
@@ -119,8 +119,20 @@ def test_layer_gradient_figure_checks_its_input():
                                "b": fake(["stem.0", "stage1.a", "stage1.b"], [1, 2, 3])})
 
 
-def history(losses, errors):
-    return History(train_loss=list(losses), train_error=[0.5] * len(losses), test_error=list(errors))
+def history(losses, errors, per_epoch=3):
+    """A History of len(losses) epochs whose mini-batch losses fall linearly to each epoch's value."""
+    batches = [v * (1 + (per_epoch - 1 - k) / per_epoch) for v in losses for k in range(per_epoch)]
+    return History(train_loss=list(losses), batch_loss=batches, train_error=[0.5] * len(losses),
+                   test_error=list(errors))
+
+
+def test_train_records_the_loss_of_every_mini_batch():
+    """batch_loss holds every mini-batch's loss in order; each epoch's mean is its train_loss."""
+    data = tuple(a[:200] for a in digits())
+    h = train(small_resnet(8, widths=(4, 8, 16)), data, epochs=2, batch=50, errors="last epoch")
+    assert len(h.batch_loss) == 2 * 4                       # 160 training images: batches of 50, 50, 50, 10
+    np.testing.assert_allclose([np.mean(h.batch_loss[:4]), np.mean(h.batch_loss[4:])], h.train_loss, rtol=1e-12)
+    assert h.batch_loss[-1] < h.batch_loss[0]
 
 
 def test_training_figure_keeps_the_legend_off_the_data_and_states_the_final_values():
@@ -131,13 +143,26 @@ def test_training_figure_keeps_the_legend_off_the_data_and_states_the_final_valu
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["8 layers", "20 layers"]
     assert "plain: 8 layers 0.100, 20 layers 1.500" in fig.alt
     assert "residual: 8 layers 4.0, 20 layers 3.0" in fig.alt
+    plain = fig.axes[0]
+    line = plain.get_lines()[0]                               # 8 layers: every mini-batch, x in epochs
+    np.testing.assert_allclose(line.get_xdata(), np.arange(1, 7) / 3)
+    np.testing.assert_allclose(line.get_ydata(), runs[(8, False)].batch_loss)
+    chance = [ln for ln in plain.get_lines() if ln.get_linestyle() == "--"]
+    assert len(chance) == 1 and np.allclose(chance[0].get_ydata(), np.log(10))
+    assert "ln 10" in {t.get_text() for t in plain.texts}
 
 
-def test_training_figure_needs_both_twins():
+def test_training_figure_needs_both_twins_and_the_batch_losses():
     with pytest.raises(ValueError, match=r"missing \[\(8, True\)\]"):
         training_figure({(8, False): history([1.0], [0.1])})
     with pytest.raises(TypeError, match="histories must be a non-empty dict"):
         training_figure([])
+    no_batches = History(train_loss=[1.0, 0.5], test_error=[0.1])
+    with pytest.raises(ValueError, match=r"history \(8, True\) must hold the loss of every mini-batch"):
+        training_figure({(8, False): history([1.0, 0.5], [0.1]), (8, True): no_batches})
+    uneven = History(train_loss=[1.0, 0.5], batch_loss=[1.0, 0.8, 0.5], test_error=[0.1])
+    with pytest.raises(ValueError, match="got 3 for 2 epochs"):
+        training_figure({(8, False): history([1.0, 0.5], [0.1]), (8, True): uneven})
 
 
 def test_digits_figure_shows_one_image_per_class_and_checks_its_input():

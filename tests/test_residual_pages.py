@@ -83,16 +83,19 @@ def test_gradient_flow_figure_stacks_panels_under_one_legend():
         gradient_flow_figure(flows, quantity="activations")
 
 
-def test_variant_training_figure_draws_one_line_per_history():
-    h = History(train_loss=[1.0, 0.5, 0.2], test_error=[0.5, 0.2, 0.1])
+def test_variant_training_figure_draws_every_mini_batch_and_states_the_numbers():
+    h = History(train_loss=[1.5, 0.35], batch_loss=[2.0, 1.0, 0.4, 0.3], test_error=[0.1])
     fig = variant_training_figure({"post-activation": h, "pre-activation": h})
-    loss_ax, error_ax = fig.axes
-    assert len(loss_ax.lines) == len(error_ax.lines) == 2
-    assert loss_ax.get_yscale() == error_ax.get_yscale() == "log"
-    assert list(error_ax.lines[0].get_ydata()) == [50, 20, 10]           # per cent
+    (ax,) = fig.axes
+    curves = [line for line in ax.lines if line.get_linestyle() != "--"]
+    assert len(curves) == 2 and ax.get_yscale() == "log"
+    assert list(curves[0].get_xdata()) == [0.5, 1.0, 1.5, 2.0]          # epochs
+    assert list(curves[0].get_ydata()) == [2.0, 1.0, 0.4, 0.3]
+    assert "post-activation from 2.00 at the first mini-batch to 0.30 at the last" in fig.alt
+    assert "mean over the last epoch 0.350, test error 10.0%" in fig.alt
     assert _legend_clear_of_axes(fig)
-    with pytest.raises(ValueError, match="one training loss and one test error per epoch"):
-        variant_training_figure({"x": History(train_loss=[1.0], test_error=[])})
+    with pytest.raises(ValueError, match="must hold the loss of every mini-batch"):
+        variant_training_figure({"x": History(train_loss=[1.0], test_error=[0.5])})
     with pytest.raises(TypeError, match="histories"):
         variant_training_figure([h])
 

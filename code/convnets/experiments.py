@@ -144,6 +144,7 @@ class History:
     """Per-epoch training record of :func:`train`."""
 
     train_loss: list = field(default_factory=list)
+    batch_loss: list = field(default_factory=list)     # the loss of every mini-batch, in training order
     train_error: list = field(default_factory=list)
     test_error: list = field(default_factory=list)
     seconds: float = 0.0
@@ -165,7 +166,8 @@ def train(network, data, *, epochs: int = 10, batch: int = 64, lr: float = 0.05,
     """Train ``network`` (a spec) on ``data`` = (x_train, y_train, x_test, y_test) with SGD.
 
     Returns the per-epoch mean training loss (over the epoch's mini-batches, in
-    training mode) and the training and test error in evaluation mode after each epoch,
+    training mode), the loss of every mini-batch (``batch_loss``, for curves finer than an
+    epoch) and the training and test error in evaluation mode after each epoch,
     or, with ``errors="last epoch"``, after the last one only (each error is a pass over
     the whole data set: a fifth of a small network's training time).
 
@@ -205,6 +207,7 @@ def _train(network, data, *, epochs, batch, lr, momentum, weight_decay, seed, sc
             losses.append(loss)
             step += 1
         history.train_loss.append(float(np.mean(losses)))
+        history.batch_loss.extend(float(v) for v in losses)
         if errors == "every epoch" or epoch == epochs - 1:
             history.train_error.append(error_rate(model, x_train, y_train))
             history.test_error.append(error_rate(model, x_test, y_test))

@@ -236,15 +236,46 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params", front: bool = Tru
     return fig
 
 
+def _batch_curve(label, history):
+    """(x, losses) of a History's mini-batch losses; x in epochs: batch k of n in epoch e sits at e - 1 + k/n."""
+    losses = np.asarray(getattr(history, "batch_loss", []), float)
+    epochs = len(getattr(history, "train_loss", []))
+    if not epochs or len(losses) < epochs or len(losses) % epochs:
+        raise ValueError(f"history {label!r} must hold the loss of every mini-batch (batch_loss, as many per epoch), "
+                         f"got {len(losses)} for {epochs} epochs")
+    return np.arange(1, len(losses) + 1) * epochs / len(losses), losses
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+def _chance_line(ax, classes: int = 10):
+    """A dashed line at ln(classes), the loss of a uniform guess, named in the right margin (off the data).
+
+    Call it after drawing the data: it also labels the log-scale y axis with plain numbers (0.2, 0.5, 1, 2, ...).
+    """
+    ax.axhline(np.log(classes), color="0.45", linestyle="--", linewidth=1, zorder=1)
+    ax.annotate(f"ln {classes}", (1.01, np.log(classes)), xycoords=("axes fraction", "data"), va="center",
+                fontsize=10, color="0.35")
+    low, high = ax.dataLim.y0, ax.dataLim.y1
+    labelled = (2, 3, 5) if high < 10 * low else (2, 5)        # more labels when the data span under a decade
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))     # 0.1, 1, not 10^-1, 10^0
+    ax.yaxis.set_minor_formatter(ticker.FuncFormatter(                              # and 0.2, 0.5, 2, 5
+        lambda v, _: f"{v:g}" if v > 0 and round(v / 10 ** np.floor(np.log10(v)), 6) in labelled else ""))
+
+
 @styled
 def training_figure(histories: dict):
-    """Training loss per epoch, one line per depth: plain networks above, residual networks below.
+    """Training loss of every mini-batch, one line per depth: plain networks above, residual networks below.
 
     ``histories`` maps (depth, residual: bool) to :class:`convnets.experiments.History`,
-    with a plain and a residual history for every depth. The two panels are stacked and
-    share their log-scale axes, so the same height means the same loss; the legend (one
-    entry per depth) sits above them, outside the data. The alt text states each run's final
-    training loss and test error.
+    with a plain and a residual history for every depth, each holding its ``batch_loss``.
+    The x axis counts epochs (a batch's loss is drawn at the fraction of training done
+    after it). The two panels are stacked and share their log-scale axes, so the same
+    height means the same loss; a dashed line marks ln 10, the loss of a uniform guess
+    over ten classes; the legend (one entry per depth) sits above them, outside the data.
+    The alt text states each run's last-epoch mean loss and final test error.
     """
     if not isinstance(histories, dict) or not histories:
         raise TypeError(f"histories must be a non-empty dict of (depth, residual) -> History, got {histories!r:.80}")
@@ -257,24 +288,27 @@ def training_figure(histories: dict):
     fig, axes = figure(1, 2, width=MAX_WIDTH, height=5.0, sharex=True, sharey=True)
     for ax, residual in zip(axes, (False, True), strict=True):
         for i, depth in enumerate(depths):
-            h = histories[(depth, residual)]
-            ax.semilogy(np.arange(1, len(h.train_loss) + 1), h.train_loss, color=colours[i % 5],
-                        marker=markers[i % 5], markersize=4, label=f"{depth} layers")
+            x, losses = _batch_curve((depth, residual), histories[(depth, residual)])
+            ax.semilogy(x, losses, color=colours[i % 5], marker=markers[i % 5], markersize=4, linewidth=1.2,
+                        markevery=max(1, len(x) // 8), label=f"{depth} layers")
+        _chance_line(ax)
         ax.set_title("residual networks" if residual else "plain networks", loc="left")
         ax.set_ylabel("training loss")
         ax.grid(True, which="major", alpha=0.3)
     axes[-1].set_xlabel("epoch")
+    axes[-1].set_xlim(0, None)
+    axes[-1].xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=len(depths), frameon=False)
 
     def finals(residual, key, scale, fmt):
         return ", ".join(f"{d} layers {scale * getattr(histories[(d, residual)], key)[-1]:{fmt}}" for d in depths)
 
     epochs = len(histories[(depths[0], False)].train_loss)
-    fig.alt = (f"Two line charts of the training loss on a log scale over {epochs} epochs, one line per depth, "
-               f"plain networks above and residual networks below on the same axes. At the last epoch, plain: "
-               f"{finals(False, 'train_loss', 1, '.3f')}; residual: {finals(True, 'train_loss', 1, '.3f')}. "
-               f"Final test error in per cent, plain: {finals(False, 'test_error', 100, '.1f')}; "
-               f"residual: {finals(True, 'test_error', 100, '.1f')}.")
+    fig.alt = (f"Two line charts of the training loss of every mini-batch on a log scale over {_epochs(epochs)}, one "
+               f"line per depth, plain networks above and residual networks below on the same axes, a dashed line "
+               f"at ln 10. Mean loss over the last epoch, plain: {finals(False, 'train_loss', 1, '.3f')}; residual: "
+               f"{finals(True, 'train_loss', 1, '.3f')}. Final test error in per cent, plain: "
+               f"{finals(False, 'test_error', 100, '.1f')}; residual: {finals(True, 'test_error', 100, '.1f')}.")
     return fig
 
 
@@ -992,32 +1026,35 @@ VARIANT_STYLES = {"post-activation": dict(color=OKABE_ITO["orange"], marker="o")
 
 @styled
 def variant_training_figure(histories: dict):
-    """Training loss (top) and test error (bottom) per epoch of networks trained alike, one line each.
+    """Training loss of every mini-batch of networks trained alike, one line each, on a log scale.
 
-    ``histories`` maps a label to a :class:`convnets.experiments.History`; labels found in
-    ``VARIANT_STYLES`` ("post-activation", "pre-activation") get their colours and markers.
-    Both axes are logarithmic, so that the first epoch and the last are readable together.
+    ``histories`` maps a label to a :class:`convnets.experiments.History` holding its
+    ``batch_loss``; labels found in ``VARIANT_STYLES`` ("post-activation",
+    "pre-activation") get their colours and markers. The x axis counts epochs; a dashed
+    line marks ln 10, the loss of a uniform guess over ten classes. The alt text states
+    each run's first and last mini-batch loss, last-epoch mean loss and final test error.
     """
     if not isinstance(histories, dict) or not histories:
         raise TypeError(f"histories must be a non-empty dict {{label: History}}, got {type(histories).__name__}")
-    fig, (loss_ax, error_ax) = figure(1, 2, width=5.2, height=5.4, sharex=True)
+    fig, ax = figure(width=5.2, height=3.4)
+    ends = []
     for i, (label, h) in enumerate(histories.items()):
-        if not len(h.train_loss) == len(h.test_error) > 0:
-            raise ValueError(f"history {label!r} must hold one training loss and one test error per epoch")
+        x, losses = _batch_curve(label, h)
         style = VARIANT_STYLES.get(label, dict(marker="os^vD"[i % 5]))
-        epochs = np.arange(1, len(h.train_loss) + 1)
-        loss_ax.semilogy(epochs, h.train_loss, label=label, markersize=5, **style)
-        error_ax.semilogy(epochs, 100 * np.array(h.test_error), markersize=5, **style)
-    loss_ax.set_ylabel("training loss\n(log scale)")
-    error_ax.set_ylabel("test error, %\n(log scale)")
-    error_ax.set_xlabel("epoch")
-    error_ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-    error_ax.yaxis.set_major_locator(ticker.FixedLocator([1, 2, 5, 10, 20, 50, 100]))
-    error_ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    error_ax.yaxis.set_minor_locator(ticker.NullLocator())
-    for ax in (loss_ax, error_ax):
-        ax.grid(True, which="both", alpha=0.3)
-    fig.legend(*loss_ax.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
+        ax.semilogy(x, losses, label=label, markersize=4, linewidth=1.2, markevery=max(1, len(x) // 8), **style)
+        test = f", test error {100 * h.test_error[-1]:.1f}%" if len(h.test_error) else ""
+        ends.append(f"{label} from {losses[0]:.2f} at the first mini-batch to {losses[-1]:.2f} at the last, "
+                    f"mean over the last epoch {h.train_loss[-1]:.3f}{test}")
+    _chance_line(ax)
+    ax.set_ylabel("training loss (log scale)")
+    ax.set_xlabel("epoch")
+    ax.set_xlim(0, None)
+    epochs = len(next(iter(histories.values())).train_loss)
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True) if epochs > 1 else ticker.MultipleLocator(0.25))
+    ax.grid(True, which="both", alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
+    fig.alt = (f"Log-scale line chart of the training loss of every mini-batch over {_epochs(epochs)}, one line per "
+               f"network, a dashed line at ln 10: " + "; ".join(ends) + ".")
     return fig
 
 
