@@ -72,6 +72,21 @@ def test_digits_split_is_stratified_and_standardised():
     assert np.all(np.bincount(y_test) >= 35)
 
 
+def test_digits_are_scikit_learns_read_without_importing_it():
+    """digits() reads the file scikit-learn ships (load_digits()'s images and labels exactly),
+    without importing scikit-learn, which costs every page that trains about a second."""
+    import subprocess
+    import sys
+
+    from convnets.datasets import digits_file
+    from sklearn.datasets import load_digits
+    reference = load_digits()
+    table = np.loadtxt(digits_file(), delimiter=",")
+    assert np.array_equal(table[:, :64], reference.data) and np.array_equal(table[:, 64], reference.target)
+    code = "import sys; from convnets.datasets import digits; digits(); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
 def test_training_reduces_loss_and_is_seeded():
     x_train, y_train, x_test, y_test = digits(0.2, seed=0)
     data = (x_train[:256], y_train[:256], x_test[:128], y_test[:128])
