@@ -47,10 +47,13 @@ def test_forward_time_counts_the_macs_the_accounting_counts(timings):
 
 
 def test_forward_time_of_one_layer_with_many_channels():
-    t = forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, repeats=1, layer_repeats=1)
+    t = forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, repeats=1)
     assert t.macs == 64 * 8 * 8 * 9 and list(t.by_kind) == ["depthwise convolution", "everything else"]
     # a batch shares the time: the result is per image
     assert forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, batch=4, repeats=1).macs == t.macs
+    # without the untimed first pass: the same MACs, split the same way
+    cold = forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, repeats=2, warmup=False)
+    assert (cold.macs, list(cold.by_kind), cold.repeats) == (t.macs, list(t.by_kind), 2)
 
 
 def test_forward_time_checks_its_input():
@@ -62,6 +65,8 @@ def test_forward_time_checks_its_input():
         forward_time(small_net(), 16, repeats=1.5)
     with pytest.raises(ValueError, match="channels must be an integer >= 1"):
         forward_time(small_net(), 16, channels=0)
+    with pytest.raises(TypeError, match="warmup must be True or False, got 1"):
+        forward_time(small_net(), 16, warmup=1)
 
 
 def test_layer_kind():

@@ -2,10 +2,10 @@
 
 :func:`forward_time` builds a network definition with :func:`convnets.build`, runs it in
 evaluation mode on one core (BLAS limited to one thread with ``threadpoolctl``), and keeps
-the fastest of several runs. A second set of runs times every convolution and linear
-layer on its own, so that the time can be split by kind of layer (:data:`KINDS`) next to
-the multiply-accumulates each kind does. A single layer is timed the same way, as a network
-of one layer.
+the fastest of several runs. The same runs also time every convolution and linear layer on
+its own, so that the time can be split by kind of layer (:data:`KINDS`) next to the
+multiply-accumulates each kind does. A single layer is timed the same way, as a network of
+one layer.
 
 The clock is the processor time of this process (``time.process_time``): on an idle core
 it equals the wall-clock time, and other programs running on the same machine do not
@@ -60,7 +60,7 @@ class Timing:
 
     ``seconds`` is the fastest of ``repeats`` whole forward passes, divided by ``batch``.
     ``by_kind`` maps each of :data:`KINDS` to (seconds, MACs) per image; its seconds come from
-    separate runs with a clock around every weight layer (the fastest run of each layer),
+    a clock around every weight layer in the same passes (the fastest run of each layer),
     and "everything else" (normalisation, activations, pooling, additions, concatenations,
     gates) is ``seconds`` minus the weight layers' sum, so the kinds add up to ``seconds``.
     """
@@ -87,39 +87,34 @@ class Timing:
         return seconds / self.seconds, macs / self.macs
 
 
-def _fastest(run, repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.process_time()
-        run()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def forward_time(network, input_size: int, *, channels: int = 3, batch: int = 1, repeats: int = 3,
-                 layer_repeats: int = 2, seed: int = 0, name: str | None = None) -> Timing:
+                 warmup: bool = True, seed: int = 0, name: str | None = None) -> Timing:
     """Time ``network`` (a :mod:`convnets.spec` definition) on ``batch`` inputs of ``channels`` x ``input_size``².
 
-    One untimed pass first (it allocates the work arrays), then ``repeats`` timed passes of
-    the whole network (the fastest is kept), then ``layer_repeats`` passes with a clock
-    around each convolution and linear layer (each layer's fastest is kept). All on one
-    BLAS thread, in evaluation mode. Raises ``AssertionError`` if the MACs the layers did
-    differ from :func:`convnets.count`'s, which would mean the two disagree on the network.
+    With ``warmup``, one untimed pass first (it allocates the work arrays); without it, the
+    first timed pass allocates them, which makes it somewhat slower, and the fastest pass is
+    normally a later one. Then ``repeats`` timed passes with a clock around the whole network
+    and one around each convolution and linear layer: the fastest whole pass is kept, and
+    each layer's fastest run (the layers' clocks cost about a microsecond per layer, far
+    below a layer's time). All on one BLAS thread, in evaluation mode. Raises
+    ``AssertionError`` if the MACs the layers did differ from :func:`convnets.count`'s, which
+    would mean the two disagree on the network.
     """
     check_network(network, (3, 1, 1))
     input_size = positive_int("input_size", input_size)
     channels = positive_int("channels", channels)
     batch = positive_int("batch", batch)
     repeats = positive_int("repeats", repeats)
-    layer_repeats = positive_int("layer_repeats", layer_repeats)
+    if not isinstance(warmup, bool):
+        raise TypeError(f"warmup must be True or False, got {warmup!r}")
     shape = (channels, input_size, input_size)
     counted = count(network, shape)
     x = np.random.default_rng(seed).standard_normal((batch, *shape)).astype(np.float32)
     with threadpool_limits(limits=1, user_api="blas"):
         model = build(network, shape, seed=seed).eval()
-        model.forward(x)
-        seconds = _fastest(lambda: model.forward(x), repeats) / batch
-        by_kind = _time_by_kind(model, x, layer_repeats)
+        if warmup:
+            model.forward(x)
+        seconds, by_kind = _clocked_passes(model, x, repeats)
     if sum(macs for _, macs in by_kind.values()) != counted.macs:
         raise AssertionError(f"the layers did {sum(m for _, m in by_kind.values())} MACs, "
                              f"the accounting counts {counted.macs}")
@@ -129,8 +124,12 @@ def forward_time(network, input_size: int, *, channels: int = 3, batch: int = 1,
                   counted.params, {k: by_kind[k] for k in KINDS if k in by_kind})
 
 
-def _time_by_kind(model, x, repeats: int) -> dict[str, tuple[float, int]]:
-    """Per image: seconds and MACs of each kind of weight layer (each layer's fastest of ``repeats`` runs)."""
+def _clocked_passes(model, x, repeats: int) -> tuple[float, dict[str, tuple[float, int]]]:
+    """``repeats`` forward passes with a clock around the whole model and around each weight layer.
+
+    Returns, per image, the fastest pass's seconds and, for each kind of weight layer, the
+    sum of its layers' fastest seconds and their MACs.
+    """
     layers = [layer for layer in model.layers() if layer_kind(layer) is not None]
     best = dict.fromkeys(map(id, layers), np.inf)
     macs = dict.fromkeys(map(id, layers), 0)
@@ -148,9 +147,12 @@ def _time_by_kind(model, x, repeats: int) -> dict[str, tuple[float, int]]:
 
     for layer in layers:
         layer.forward = clocked(layer)                  # an instance attribute: containers call it
+    fastest = np.inf
     try:
         for _ in range(repeats):
+            start = time.process_time()
             model.forward(x)
+            fastest = min(fastest, time.process_time() - start)
     finally:
         for layer in layers:
             del layer.forward
@@ -159,7 +161,7 @@ def _time_by_kind(model, x, repeats: int) -> dict[str, tuple[float, int]]:
     for layer in layers:
         seconds, count_ = totals.get(layer_kind(layer), (0.0, 0))
         totals[layer_kind(layer)] = (seconds + best[id(layer)] / n, count_ + macs[id(layer)])
-    return totals
+    return fastest / n, totals
 
 
 def machine() -> str:
