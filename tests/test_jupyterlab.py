@@ -121,7 +121,9 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
     source = path.read_bytes()
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     try:
-        page.goto(f"{lab}/lab/tree/chapters/{path.name}")
+        # a workspace of its own: in the default one JupyterLab reopens the earlier pages' tabs, and the checks
+        # below would read the first notebook panel, an earlier page's, reloaded without outputs
+        page.goto(f"{lab}/lab/workspaces/{path.stem}/tree/chapters/{path.name}")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)        # a notebook, not the editor
         try:                           # JupyterLab may ask which kernel to start: the page's own (the default)
             page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=3_000).click()
