@@ -3,8 +3,8 @@ pages on cost: the latency and time-share figures, the accuracy figures, and lab
 
 import numpy as np
 import pytest
-from convnets import count, results, zoo
-from convnets.latency import KINDS, cpu_name, forward_time, layer_kind, machine
+from convnets import count, latency, results, zoo
+from convnets.latency import KINDS, cpu_name, forward_time, forward_times, layer_kind, machine
 from convnets.plotting import (
     accuracy_figure,
     label_overlaps,
@@ -47,10 +47,13 @@ def test_forward_time_counts_the_macs_the_accounting_counts(timings):
 
 
 def test_forward_time_of_one_layer_with_many_channels():
-    t = forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, repeats=1, layer_repeats=1)
+    t = forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, repeats=1)
     assert t.macs == 64 * 8 * 8 * 9 and list(t.by_kind) == ["depthwise convolution", "everything else"]
     # a batch shares the time: the result is per image
     assert forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, batch=4, repeats=1).macs == t.macs
+    # without the untimed first pass: the same MACs, split the same way
+    cold = forward_time(Seq("dw", Conv(64, 3, groups=64)), 8, channels=64, repeats=2, warmup=False)
+    assert (cold.macs, list(cold.by_kind), cold.repeats) == (t.macs, list(t.by_kind), 2)
 
 
 def test_forward_time_checks_its_input():
@@ -62,6 +65,40 @@ def test_forward_time_checks_its_input():
         forward_time(small_net(), 16, repeats=1.5)
     with pytest.raises(ValueError, match="channels must be an integer >= 1"):
         forward_time(small_net(), 16, channels=0)
+    with pytest.raises(TypeError, match="warmup must be True or False, got 1"):
+        forward_time(small_net(), 16, warmup=1)
+
+
+def test_forward_times_interleaves_the_passes_of_networks_of_their_own_shapes(monkeypatch):
+    order = []
+    run = latency._Clocked.run
+    monkeypatch.setattr(latency._Clocked, "run", lambda self: (order.append(self.x.shape), run(self))[1])
+    dw = Seq("dw", Conv(16, 3, groups=16))
+    dense, depthwise = forward_times({"dense": small_net(), "depthwise": dw}, {"dense": 24, "depthwise": 12},
+                                     channels={"dense": 3, "depthwise": 16}, rounds=3, warmup=False)
+    assert order == [(1, 3, 24, 24), (1, 16, 12, 12)] * 3           # round by round, each network in turn
+    assert (dense.name, dense.input_size, dense.repeats) == ("dense", 24, 3)
+    assert (depthwise.name, depthwise.input_size, depthwise.repeats) == ("depthwise", 12, 3)
+    # the same MACs and split as forward_time gives for each network alone
+    assert dense.macs == forward_time(small_net(), 24, repeats=1).macs == count(small_net(), (3, 24, 24)).macs
+    assert depthwise.macs == depthwise.by_kind["depthwise convolution"][1] == 16 * 12 * 12 * 9
+    for t in (dense, depthwise):
+        assert sum(s for s, _ in t.by_kind.values()) == pytest.approx(t.seconds) and t.seconds > 0
+    # shared sizes and channels as plain integers
+    assert [t.input_size for t in forward_times({"a": small_net(), "b": small_net(True)}, 16, rounds=1)] == [16, 16]
+
+
+def test_forward_times_checks_its_input():
+    with pytest.raises(TypeError, match="networks must be a dict"):
+        forward_times([small_net()], 16)
+    with pytest.raises(ValueError, match="networks must name at least one network"):
+        forward_times({}, 16)
+    with pytest.raises(ValueError, match=r"input_size must give a value for exactly the networks \['a'\]"):
+        forward_times({"a": small_net()}, {"b": 16})
+    with pytest.raises(ValueError, match=r"channels\['a'\] must be an integer >= 1"):
+        forward_times({"a": small_net()}, 16, channels={"a": 0})
+    with pytest.raises(ValueError, match="rounds must be an integer >= 1"):
+        forward_times({"a": small_net()}, 16, rounds=0)
 
 
 def test_layer_kind():
