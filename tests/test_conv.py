@@ -24,15 +24,15 @@ from gradcheck import check_layer, rand
 CONV_CASES = [(3, 1, 1, 1), (1, 1, 0, 1), (5, 1, 2, 1), (3, 1, 1, 4), (3, 1, 1, 2),
               (3, 1, 2, 1), (1, 1, 1, 1), (2, 1, 1, 1), (3, 2, 1, 1), (1, 2, 0, 1), (5, 3, 2, 2),
               (3, 1, 0, 1), (3, 2, 0, 2), (2, 2, 0, 1)]
-# tiny images take the dense-matrix path (H * W <= 2 k*k and groups = 1)
+# tiny images take the dense-matrix path (H * W <= 2 k*k, groups = 1, batches of k*k or more)
 TINY_CASES = [((2, 2), 3, 1, 1), ((3, 4), 3, 1, 1), ((4, 4), 3, 2, 1), ((3, 3), 3, 1, 0), ((2, 3), 2, 1, 1),
               ((5, 5), 5, 2, 2)]
 
 
-def expected_way(kernel, stride, padding, groups, h, w):
-    """FastConv2d's rule, restated: dense for tiny images, runs when the output is at least
-    ceil(H / s) x ceil(W / s), sliding windows otherwise."""
-    if groups == 1 and h * w <= 2 * kernel ** 2:
+def expected_way(kernel, stride, padding, groups, h, w, n=2):
+    """FastConv2d's rule, restated: dense for tiny images in batches of k*k or more, runs when
+    the output is at least ceil(H / s) x ceil(W / s), sliding windows otherwise."""
+    if groups == 1 and h * w <= 2 * kernel ** 2 and n >= kernel ** 2:
         return "dense"
     out_h, out_w = (h + 2 * padding - kernel) // stride + 1, (w + 2 * padding - kernel) // stride + 1
     return "runs" if out_h >= -(-h // stride) and out_w >= -(-w // stride) else "windows"
@@ -149,7 +149,7 @@ def test_fast_depthwise(kernel, stride):
 @pytest.mark.parametrize("size, kernel, stride, padding", TINY_CASES)
 def test_fast_dense_on_tiny_images(size, kernel, stride, padding):
     ref, conv = pair(kernel, stride, padding, 1, c_in=3, c_out=4, seed=5)
-    x = rand(2, 3, *size)
+    x = rand(kernel * kernel, 3, *size)                  # a batch that pays for building the matrix
     expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, 1)
     assert np.allclose(conv.forward(x), expected, atol=1e-12)
     assert conv.way == "dense"
@@ -377,3 +377,15 @@ def test_nan_in_dout_reaches_only_the_input_pixels_of_its_window(size, kernel, s
                     if 0 <= y < size[0] and 0 <= x0 < size[1]:
                         window[0, :, y, x0] = True
             assert np.array_equal(np.isnan(dx), window)
+
+
+def test_dense_way_only_where_it_pays():
+    """Batch 1, or a matrix too large to build (ResNet's last stage: 512 channels at 4x4 gives a
+    8192 x 8192 matrix), take im2col instead; a training batch of small maps takes the dense way."""
+    small = FastConv2d(32, 32, 3, 1, 1, rng=np.random.default_rng(0))
+    assert small.takes_dense_way(64, 4, 4) and not small.takes_dense_way(1, 4, 4)
+    wide = FastConv2d(512, 512, 3, 1, 1, rng=np.random.default_rng(0))
+    assert not wide.takes_dense_way(64, 4, 4)
+    x = np.random.default_rng(1).standard_normal((1, 512, 4, 4)).astype(np.float32)
+    wide.forward(x)
+    assert wide.way == "runs"

@@ -170,7 +170,10 @@ class FastConv2d(Conv2d):
        end of a small ResNet on 8x8 digits): the convolution is written down as the dense
        matrix of the linear map it is, (C_in * H * W, C_out * H' * W'), built from the
        weights with ``tap_matrix``. It has at most twice im2col's multiplications and needs
-       no copies. But 0 * NaN = NaN: through a matrix that is mostly zeros, one NaN or
+       no copies. Building the matrix costs about k*k / N of the product, so it is taken
+       for batches of at least k*k examples (``DENSE_MIN_BATCH``) and matrices of at most
+       ``DENSE_MAX_ENTRIES`` (ResNet-50's last stage at batch 1 would build a 268 MB one).
+       But 0 * NaN = NaN: through a matrix that is mostly zeros, one NaN or
        infinity would reach every output of its example. So an input (or a dout) holding
        one goes to ``Conv2d`` instead, where it reaches only the outputs it influences.
 
@@ -193,6 +196,7 @@ class FastConv2d(Conv2d):
     """
 
     CHUNK_BYTES = 3 * 2 ** 20      # 1 to 8 MiB tried (benchmarks/RESULTS.md): 3 best or within noise
+    DENSE_MAX_ENTRIES = 2 ** 22    # the dense way's matrix: at most 16 MiB in float32
     way: str | None = None         # "runs", "windows", "dense" or "reference", set by forward
 
     def forward(self, x):
@@ -201,7 +205,7 @@ class FastConv2d(Conv2d):
         n, _, h, w = x.shape
         if x.dtype != self.params["W"].dtype or n == 0:
             return self._forward_reference(x)
-        if self.groups == 1 and h * w <= 2 * self.kernel ** 2:
+        if self.takes_dense_way(n, h, w):
             if not all_finite(x):
                 return self._forward_reference(x)
             return self._output(self._forward_dense(x))
@@ -214,6 +218,15 @@ class FastConv2d(Conv2d):
         if self.way == "dense":
             return self._backward_dense(dout)
         return self._backward_im2col(dout)
+
+    def takes_dense_way(self, n: int, h: int, w: int) -> bool:
+        """Whether a batch of n H x W images takes the dense way: tiny images (H * W <= 2 k*k),
+        no groups, a batch that pays for building the matrix (n >= k*k) and a matrix of at most
+        DENSE_MAX_ENTRIES entries."""
+        k = self.kernel
+        out_h, out_w = self._output_size(h, w)
+        entries = self.in_channels * h * w * self.out_channels * out_h * out_w
+        return self.groups == 1 and h * w <= 2 * k * k and n >= k * k and entries <= self.DENSE_MAX_ENTRIES
 
     def _forward_reference(self, x):
         out = super().forward(x)
