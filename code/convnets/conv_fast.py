@@ -171,7 +171,7 @@ class FastConv2d(Conv2d):
        matrix of the linear map it is, (C_in * H * W, C_out * H' * W'), built from the
        weights with ``tap_matrix``. It has at most twice im2col's multiplications and needs
        no copies. Building the matrix costs about k*k / N of the product, so it is taken
-       for batches of at least k*k examples (``DENSE_MIN_BATCH``) and matrices of at most
+       for batches of at least k*k examples and matrices of at most
        ``DENSE_MAX_ENTRIES`` (ResNet-50's last stage at batch 1 would build a 268 MB one).
        But 0 * NaN = NaN: through a matrix that is mostly zeros, one NaN or
        infinity would reach every output of its example. So an input (or a dout) holding
