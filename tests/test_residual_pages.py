@@ -19,7 +19,7 @@ from convnets.spec import Act, BatchNorm, GlobalAvgPool, Seq
 
 # ------------------------------------------------------------ mean-field rate
 def test_mean_field_rate_decreases_to_pi_over_pi_minus_one():
-    # Yang et al. (2019), Theorem 8: the rate "decreases to pi/(pi-1) as B -> infinity"
+    # Yang et al. (2019), Theorem 3.10 (arXiv:1902.08129): the rate "decreases to pi/(pi-1) ≈ 1.467 as B → ∞"
     rates = [mean_field_bn_relu_rate(b) for b in (8, 32, 128, 1024, 10**7)]
     assert all(a > b for a, b in zip(rates[:-1], rates[1:], strict=True))
     assert rates[-1] == pytest.approx(math.pi / (math.pi - 1), rel=1e-6)

@@ -490,10 +490,12 @@ def gradient_footprint(network, input_size: int = 33, channels: int = 1, seed: i
     return np.abs(model.backward(grad)[0]).sum(axis=0) > 0
 # ---- residual pages: the mean-field rate of gradient growth with batch norm
 def mean_field_bn_relu_rate(batch: int) -> float:
-    """Yang et al. (2019), Theorem 8: how fast the gradient explodes in a deep ReLU network with batch norm.
+    """Yang et al. (2019), Theorem 3.10: how fast the gradient explodes in a deep ReLU network with batch norm.
 
-    At initialisation, in the limit of infinite width, the squared norm of the gradient grows by this factor
-    per layer (batch norm, ReLU, fully connected layer), for batch statistics over ``batch`` examples:
+    (Theorem 3.10 of arXiv:1902.08129, the ICLR 2019 conference text; the general statement is its Theorem 3.9.)
+    At initialisation, in the limit of infinite width and under the mean-field "gradient independence"
+    assumption (their Appendix B), the squared norm of the gradient grows by this factor per layer
+    (batch norm, ReLU, fully connected layer), for batch statistics over ``batch`` examples:
 
         (B - 1) (J'(c) + (B - 1) J(1)) / ((B - 3) (B - 1) (J(1) - J(c))) - 1 / (B - 3),   c = -1 / (B - 1),
 
