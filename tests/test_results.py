@@ -32,7 +32,7 @@ def test_spot_values_against_their_sources():
     assert by[("vgg16", "paper", None)]["test_size"] == 384
     # He et al. (2016), Table 3, 10-crop: ResNet-152 top-1 error 21.43%
     assert by[("resnet152-v1", "paper", None)]["top1"] == pytest.approx(100 - 21.43)
-    # Tan & Le, arXiv:1905.11946 v3 and later, Table 2: B7 84.3% at 600x600
+    # Tan & Le, arXiv:1905.11946 v5 (11 Sep 2020), Table 2: B7 84.3% at 600x600
     assert by[("efficientnet-b7", "paper", None)]["top1"] == 84.3
 
 
@@ -67,10 +67,10 @@ def test_every_network_after_efficientnet_has_reference_weights():
 
 
 def test_efficientnet_paper_rows_cite_one_version():
-    # the 77.1 ... 84.3 rows are arXiv v3+ Table 2; the ICML 2019 paper reports 84.4% for B7 (issue 14, item 3)
+    # the 77.1 ... 84.3 rows are arXiv v5 Table 2; the ICML 2019 paper reports 84.4% for B7 (issue 14, item 3)
     rows = [r for r in results.load() if r["network"].startswith("efficientnet-b") and r["source"] == "paper"]
     assert len(rows) == 8 and {r["cite"] for r in rows} == {"tan2019efficientnet_arxiv"}
-    assert all("arXiv v3 and later" in r["where"] for r in rows)
+    assert all("arXiv v5" in r["where"] for r in rows)
 
 
 def test_with_counts_uses_the_test_resolution_of_weights():
