@@ -414,7 +414,7 @@ class ReluManifold:
 
     dims: np.ndarray            # the embedding dimensions n
     spiral: np.ndarray          # (P, 2) the points of the input spiral
-    lost: np.ndarray            # fraction of points that ReLU leaves with at most one non-zero coordinate
+    lost: np.ndarray            # fraction of points whose ReLU(T x) keeps at most one non-zero coordinate
     linear_error: np.ndarray    # relative error of the best linear map from ReLU(T x) back to x
     inverse_error: np.ndarray   # relative error of pinv(T) ReLU(T x), the paper's map back
     back: dict = field(default_factory=dict)   # n -> (P, 2) pinv(T) ReLU(T x) for the first random T
@@ -437,9 +437,10 @@ def relu_manifold(dims=(2, 3, 4, 5, 6, 8, 10, 15, 20, 30), *, points: int = 400,
 
     For each n, averaged over ``draws`` random matrices:
 
-    * ``lost``: the fraction of spiral points whose ReLU(T x) has at most one non-zero coordinate. One
-      number (or none) cannot give a 2-D position back: every point on a line through x inside the same
-      region has the same output, so no map whatever recovers x;
+    * ``lost``: the fraction of spiral points whose ReLU(T x) has at most one non-zero coordinate. Such an
+      output is shared by a whole segment of the plane around x (every point on the line through x
+      perpendicular to the surviving row of T, inside the same region; a whole region if no coordinate
+      survives), so no map recovers x from ReLU(T x) unless it already knows that x lies on the spiral;
     * ``linear_error``: mean |M h - x| / mean |x| for the best linear map M back (least squares over the
       spiral), h = ReLU(T x);
     * ``inverse_error``: the same for M = pinv(T), the "T^-1" of the paper's figure.

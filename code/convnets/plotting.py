@@ -968,11 +968,12 @@ def relu_manifold_figure(result, show=(2, 3, 15, 30)):
 
 @styled
 def relu_loss_figure(result):
-    """Against the embedding dimension n: the fraction of spiral points whose position ReLU destroys, and
-    the relative error of the best linear map back (a :class:`convnets.experiments.ReluManifold`)."""
+    """Against the embedding dimension n: the fraction of spiral points that are not invertible from ReLU(T x)
+    (at most one non-zero coordinate), and the relative error of the best linear map back (a
+    :class:`convnets.experiments.ReluManifold`)."""
     fig, ax = figure(width=5.5, height=3.4)
     ax.plot(result.dims, result.lost, color=OKABE_ITO["vermillion"], marker="o",
-            label="points whose 2-D position is lost")
+            label="points not invertible from ReLU(Tx)")
     ax.plot(result.dims, result.linear_error, color=OKABE_ITO["blue"], marker="s", linestyle="--",
             label="error of the best linear map back")
     ax.set_xscale("log")
@@ -984,7 +985,7 @@ def relu_loss_figure(result):
     ax.grid(True, alpha=0.3)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=1, frameon=False)
     fig.alt = (f"Two falling curves against n from {result.dims[0]} to {result.dims[-1]}: the fraction of points "
-               f"whose position is lost falls from {result.lost[0]:.2f} to {result.lost[-1]:.2f}, the error of "
+               f"not invertible from ReLU(Tx) falls from {result.lost[0]:.2f} to {result.lost[-1]:.2f}, the error of "
                f"the best linear map back from {result.linear_error[0]:.2f} to {result.linear_error[-1]:.3f}.")
     return fig
 
