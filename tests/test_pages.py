@@ -24,7 +24,7 @@ NOTEBOOKS = sorted(p for p in CHAPTERS.glob("*.md") if "kernelspec" in jupytext.
 SITE_ONLY_MARKUP = ["{glue", "{cite", "{numref}", "{doc}", "{ref}", "{tableofcontents}", "{literalinclude}",
                     "{bibliography}", "{eval:figure}", "{glue:figure}"]
 EVAL_ROLE = re.compile(r"\{eval\}`([^`]*)`")
-EVAL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(\([^()]*\))?$")      # nb_eval_name_regex in _config.yml
+EVAL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(\([^()\n]*\))?$")  # nb_eval_name_regex, and on one line
 MAX_PROSE = 12_500                                                    # characters of Markdown per page
 
 
