@@ -3,7 +3,7 @@
 import matplotlib
 import numpy as np
 import pytest
-from convnets import zoo
+from convnets import plotting, zoo
 from convnets.accounting import count
 from convnets.diagrams import min_text_pt
 from convnets.plotting import MAX_WIDTH, PageFigure, channel_growth_figure, layer_cost_figure, stack_vs_single_figure
@@ -58,3 +58,15 @@ def test_stack_vs_single_figure_labels_lines_without_a_legend():
         stack_vs_single_figure(fields, stack[:2], single, 8)
     with pytest.raises(TypeError, match="channels must be an integer"):
         stack_vs_single_figure(fields, stack, single, 8.0)
+
+
+def test_a_figure_says_its_size_and_smallest_text_in_its_output():
+    fig, ax = plotting.figure(width=4, height=2)
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("x", fontsize=9)                        # smaller than the 10 pt tick labels
+    png, metadata = fig._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # shown at 100 dpi: 9 pt are 9 * 100 / 72 = 12.5 CSS px
+    assert metadata["min_text_px"] == 12.5
+    # "tight" crops to the drawing plus 0.1 in of padding a side: about 4 x 2 in at 100 px an inch
+    assert 350 < metadata["width"] <= 420 and 150 < metadata["height"] <= 220

@@ -316,7 +316,9 @@ def test_svg_is_deterministic_and_carries_the_alt_text():
     fig = D.draw(blocks.basic_block(64, 64))
     svg, metadata = fig._repr_svg_()
     assert svg == fig.to_svg() and "<dc:date>" not in svg
-    assert metadata == {"alt": fig.alt}                   # the site's alt text (code/sphinx_ext/figure_alt.py)
+    # the site's alt text (code/sphinx_ext/figure_alt.py); the smallest text at natural size, 96/72 px a point
+    assert metadata == {"alt": fig.alt, "min_text_px": pytest.approx(D.min_text_pt(fig) * 96 / 72, abs=0.01)}
+    assert metadata["min_text_px"] >= 0.8 * 16
     assert "<title>Block diagram, top to bottom: 3×3 conv, 64 → BN" in svg
     assert one != D.to_svg(D.draw(blocks.mbconv(40, 40, 3, 1, 6)))
     html = fig.to_html()

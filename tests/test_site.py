@@ -8,7 +8,8 @@ installs Chromium and builds the book first.
 For every page: no JavaScript errors, no duplicate ids, MathJax has typeset every formula,
 every image loads, has meaningful alt text and a width and height (no image moves the page
 as it loads; the cumulative layout shift, from MathJax, is printed and must stay under 0.25),
-figures show at their own size at 1280 px (so their text is as large as it was drawn), every
+figures show at their own size at 1280 px (so their text is as large as it was drawn) and their
+smallest text is at least 0.8 times the body text (the sizes at 1280 and 390 px are printed), every
 internal link and anchor
 resolves, axe-core finds no serious or critical WCAG 2 A/AA violations, the page weighs at
 most 2 MB, and light and dark screenshots at 1280 px and a 390 px phone screenshot go to
@@ -129,6 +130,29 @@ def open_page(browser, url, *, dark=False, width=1280):
     return page, errors
 
 
+def figure_text_px(page, stem: str) -> list[float]:
+    """The smallest text of each figure on ``page``, in CSS px as shown, in page order.
+
+    Each figure's output in the executed notebook records its smallest text at its natural size
+    (``min_text_px``, from ``convnets.plotting.PageFigure`` and ``convnets.diagrams.SvgFigure``); the
+    browser gives the width each image is shown at.
+    """
+    notebook = nbformat.read(ROOT / "_build" / "jupyter_execute" / "chapters" / f"{stem}.ipynb", as_version=4)
+    natural = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            kinds = [k for k in ("image/svg+xml", "image/png") if k in output.get("data", {})]
+            if kinds:
+                metadata = output.get("metadata", {})
+                found = [metadata[k]["min_text_px"] for k in kinds if "min_text_px" in metadata.get(k, {})]
+                assert found, f"{stem}: an image output without min_text_px (not a PageFigure or SvgFigure)"
+                natural.append(found[0])
+    shown = page.evaluate("""() => [...document.querySelectorAll('article img')].map(
+        i => i.getBoundingClientRect().width / Number(i.getAttribute('width')))""")
+    assert len(shown) == len(natural), f"{stem}: {len(natural)} figure outputs, {len(shown)} images on the page"
+    return [px * scale for px, scale in zip(natural, shown, strict=True)]
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("name", pages())
 def test_page_in_browser(name, server, browser, axe_source):
@@ -169,6 +193,13 @@ def test_page_in_browser(name, server, browser, axe_source):
             assert image["width"] and image["height"], f"{name}: image {image['src']} has no width and height"
             assert image["shown"] >= 0.99 * float(image["width"]), \
                 f"{name}: {image['src']} shown {image['shown']:.0f} px wide of its {image['width']}: its text shrinks"
+    # Figure text at least 0.8x the body text at 1280 px (on a phone it shrinks with the column: printed)
+    body_px = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('article p')).fontSize)")
+    text_px = figure_text_px(page, stem) if stem != "references" else []
+    if text_px:
+        print(f"{name}: smallest figure text {min(text_px):.1f} px at 1280 px ({min(text_px) / body_px:.2f}x "
+              f"the {body_px:g} px body text)")
+        assert min(text_px) >= 0.8 * body_px, f"{name}: figure text of {min(text_px):.1f} px next to {body_px} px"
     shift = page.evaluate("() => window.__cls")
     print(f"{name}: cumulative layout shift {shift:.3f}")
     assert shift < MAX_LAYOUT_SHIFT, f"{name}: cumulative layout shift {shift:.3f}"
@@ -211,6 +242,8 @@ def test_page_in_browser(name, server, browser, axe_source):
     assert errors == [], f"{name} at 390 px: JavaScript errors {errors}"
     wide = phone.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 390, f"{name}: the page is {wide} px wide on a 390 px phone"
+    if text_px:
+        print(f"{name}: smallest figure text {min(figure_text_px(phone, stem)):.1f} px on a 390 px phone")
     phone.screenshot(path=str(SHOTS / f"{stem}-phone.png"), full_page=True)
     phone.context.close()
 

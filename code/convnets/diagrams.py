@@ -39,13 +39,12 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
-from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 
 from . import spec
 from .accounting import check_network, count, walk
 from .checks import one_of, positive_int
-from .plotting import OKABE_ITO
+from .plotting import OKABE_ITO, smallest_text_pt
 from .spec import (
     CONTAINERS,
     LRN,
@@ -848,7 +847,12 @@ class SvgFigure(Figure):
     def _repr_svg_(self):
         # the alt text also goes in the output's metadata, where the site takes it from
         # (code/sphinx_ext/figure_alt.py)
-        return to_svg(self, alt=self.alt), ({"alt": self.alt} if self.alt else {})
+        svg = to_svg(self, alt=self.alt)
+        # sizes in the SVG are points, which a browser shows at 96/72 CSS px each
+        metadata = {"min_text_px": round(smallest_text_pt(self) * 96 / 72, 2)}
+        if self.alt:
+            metadata["alt"] = self.alt
+        return svg, metadata
 
     def to_svg(self) -> str:
         """Deterministic SVG text (the same bytes for the same figure), with the alt text as its title."""
@@ -1203,10 +1207,7 @@ def min_text_pt(fig: Figure) -> float:
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     fig.draw_without_rendering()             # tick labels get their text at draw time
-    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-    if not sizes:
-        raise ValueError("fig has no visible text")
-    return float(min(sizes))
+    return smallest_text_pt(fig)
 
 
 def min_text_px(fig: Figure, content_px: float, *, ppi: float | None = 96.0) -> float:

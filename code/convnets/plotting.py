@@ -24,6 +24,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib import ticker
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from .checks import positive_int
 
@@ -64,10 +65,20 @@ class PageFigure(Figure):
         self.savefig(buffer, format="png", dpi=2 * self.dpi, bbox_inches="tight", metadata={"Software": None})
         png = buffer.getvalue()
         width, height = struct.unpack(">II", png[16:24])
-        metadata = {"width": width // 2, "height": height // 2}
+        # "min_text_px": the smallest text in CSS px when the image shows at its width (tests/test_site.py)
+        metadata = {"width": width // 2, "height": height // 2,
+                    "min_text_px": round(smallest_text_pt(self) * self.dpi / 72, 2)}
         if self.alt:
             metadata["alt"] = self.alt
         return png, metadata
+
+
+def smallest_text_pt(fig: Figure) -> float:
+    """The smallest font size (points) of the visible, non-empty text of ``fig`` as last drawn."""
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    if not sizes:
+        raise ValueError("fig has no visible text")
+    return float(min(sizes))
 
 
 def styled(make):
