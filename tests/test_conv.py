@@ -242,18 +242,24 @@ def assert_same_gradients(a, b):
         assert np.allclose(a[1][key], b[1][key], rtol=1e-12, atol=1e-12), key
 
 
+def two_layers(padding, other_dtype=np.float64, chunk_bytes=FastConv2d.CHUNK_BYTES):
+    """Two 3x3 convolutions of the same shapes (the second's weights and input of other_dtype),
+    their inputs, a dout for the first, and the first's dx and gradients when it runs alone."""
+    first = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(0), dtype=np.float64)
+    second = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(1), dtype=other_dtype)
+    first.CHUNK_BYTES = second.CHUNK_BYTES = chunk_bytes
+    x, other = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2).astype(other_dtype)
+    dout = rand(2, 4, 5 + 2 * padding - 2, 5 + 2 * padding - 2, seed=3)
+    return first, second, x, other, dout, alone(first, x, dout)
+
+
 @pytest.mark.parametrize("padding, chunk_bytes", [(1, FastConv2d.CHUNK_BYTES), (0, FastConv2d.CHUNK_BYTES), (1, 1)],
                          ids=["runs", "windows", "runs, one example per chunk"])
 @pytest.mark.parametrize("other_dtype", [np.float64, np.float32])
 def test_backward_after_another_layers_forward(padding, chunk_bytes, other_dtype):
     """Convolutions share their work space; backward must not take another layer's columns,
     of the same shapes or of another dtype."""
-    first = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(0), dtype=np.float64)
-    second = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(1), dtype=other_dtype)
-    first.CHUNK_BYTES = second.CHUNK_BYTES = chunk_bytes
-    x, other = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2).astype(other_dtype)
-    dout = rand(2, 4, 5 + 2 * padding - 2, 5 + 2 * padding - 2, seed=3)
-    expected = alone(first, x, dout)
+    first, second, x, other, dout, expected = two_layers(padding, other_dtype, chunk_bytes)
     first.forward(x)
     second.forward(other)                  # same shapes: its columns overwrite the scratch
     first.zero_grad()
@@ -293,11 +299,7 @@ def interrupt_after_im2col(conv):
 def test_exception_between_forward_and_backward(padding):
     """A forward that fails half-way (after writing the shared columns and the layer's kept
     input) leaves neither another layer's backward nor its own with stale data."""
-    first = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(0), dtype=np.float64)
-    second = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(1), dtype=np.float64)
-    x, other = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2)
-    dout = rand(2, 4, 5 + 2 * padding - 2, 5 + 2 * padding - 2, seed=3)
-    expected = alone(first, x, dout)
+    first, second, x, other, dout, expected = two_layers(padding)
     first.forward(x)
     interrupt_after_im2col(second)
     with pytest.raises(Interrupted):
