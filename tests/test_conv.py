@@ -79,8 +79,9 @@ def assert_same_as_reference(ref, fast, x, rtol=1e-12):
 
 # --------------------------------------------------------------- the reference
 @pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
-def test_reference_forward_matches_loops(kernel, stride, padding, groups):
-    conv, _ = pair(kernel, stride, padding, groups, c_out=4, seed=3)
+@pytest.mark.parametrize("which", [0, 1], ids=["Conv2d", "FastConv2d"])
+def test_forward_matches_loops(kernel, stride, padding, groups, which):
+    conv = pair(kernel, stride, padding, groups, c_out=4, seed=3)[which]
     x = rand(3, 4, 8, 7)
     expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, groups)
     assert np.allclose(conv.forward(x), expected, atol=1e-12)
@@ -108,14 +109,6 @@ def test_fast_matches_reference(kernel, stride, padding, groups, chunk_bytes):
     assert_same_as_reference(ref, fast, x)
     assert fast.way == expected_way(kernel, stride, padding, groups, 8, 7)
     assert_same_as_reference(ref, fast, x[:2])          # a new batch size reuses nothing stale
-
-
-@pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
-def test_fast_forward_matches_loops(kernel, stride, padding, groups):
-    _, conv = pair(kernel, stride, padding, groups, c_out=4, seed=3)
-    x = rand(3, 4, 8, 7)
-    expected = conv_by_loops(x, conv.params["W"], conv.params["b"], stride, padding, groups)
-    assert np.allclose(conv.forward(x), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("kernel, stride, padding, groups", CONV_CASES)
@@ -249,18 +242,24 @@ def assert_same_gradients(a, b):
         assert np.allclose(a[1][key], b[1][key], rtol=1e-12, atol=1e-12), key
 
 
+def two_layers(padding, other_dtype=np.float64, chunk_bytes=FastConv2d.CHUNK_BYTES):
+    """Two 3x3 convolutions of the same shapes (the second's weights and input of other_dtype),
+    their inputs, a dout for the first, and the first's dx and gradients when it runs alone."""
+    first = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(0), dtype=np.float64)
+    second = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(1), dtype=other_dtype)
+    first.CHUNK_BYTES = second.CHUNK_BYTES = chunk_bytes
+    x, other = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2).astype(other_dtype)
+    dout = rand(2, 4, 5 + 2 * padding - 2, 5 + 2 * padding - 2, seed=3)
+    return first, second, x, other, dout, alone(first, x, dout)
+
+
 @pytest.mark.parametrize("padding, chunk_bytes", [(1, FastConv2d.CHUNK_BYTES), (0, FastConv2d.CHUNK_BYTES), (1, 1)],
                          ids=["runs", "windows", "runs, one example per chunk"])
 @pytest.mark.parametrize("other_dtype", [np.float64, np.float32])
 def test_backward_after_another_layers_forward(padding, chunk_bytes, other_dtype):
     """Convolutions share their work space; backward must not take another layer's columns,
     of the same shapes or of another dtype."""
-    first = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(0), dtype=np.float64)
-    second = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(1), dtype=other_dtype)
-    first.CHUNK_BYTES = second.CHUNK_BYTES = chunk_bytes
-    x, other = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2).astype(other_dtype)
-    dout = rand(2, 4, 5 + 2 * padding - 2, 5 + 2 * padding - 2, seed=3)
-    expected = alone(first, x, dout)
+    first, second, x, other, dout, expected = two_layers(padding, other_dtype, chunk_bytes)
     first.forward(x)
     second.forward(other)                  # same shapes: its columns overwrite the scratch
     first.zero_grad()
@@ -300,11 +299,7 @@ def interrupt_after_im2col(conv):
 def test_exception_between_forward_and_backward(padding):
     """A forward that fails half-way (after writing the shared columns and the layer's kept
     input) leaves neither another layer's backward nor its own with stale data."""
-    first = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(0), dtype=np.float64)
-    second = FastConv2d(4, 4, 3, 1, padding, rng=np.random.default_rng(1), dtype=np.float64)
-    x, other = rand(2, 4, 5, 5), rand(2, 4, 5, 5, seed=2)
-    dout = rand(2, 4, 5 + 2 * padding - 2, 5 + 2 * padding - 2, seed=3)
-    expected = alone(first, x, dout)
+    first, second, x, other, dout, expected = two_layers(padding)
     first.forward(x)
     interrupt_after_im2col(second)
     with pytest.raises(Interrupted):
@@ -321,6 +316,9 @@ def test_exception_between_forward_and_backward(padding):
 
 
 # ------------------------------------------------------------------------- NaN
+NAN_CASES = TINY_CASES + [((8, 7), 3, 1, 1), ((8, 7), 3, 2, 0)]       # dense, runs and windows
+
+
 def influence(shape, pixel, kernel, stride, padding, c_out):
     """Which outputs read input pixel (c, y, x) of example 0: plain loops over windows."""
     n, _, h, w = shape
@@ -346,7 +344,7 @@ def test_nan_in_one_pixel_of_a_tiny_image_counted_by_hand():
         assert np.isnan(conv.forward(x)).sum() == count
 
 
-@pytest.mark.parametrize("size, kernel, stride, padding", TINY_CASES + [((8, 7), 3, 1, 1), ((8, 7), 3, 2, 0)])
+@pytest.mark.parametrize("size, kernel, stride, padding", NAN_CASES)
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 def test_nan_reaches_only_the_outputs_it_influences(size, kernel, stride, padding, value):
     conv = FastConv2d(3, 4, kernel, stride, padding, rng=np.random.default_rng(0), dtype=np.float64)
@@ -359,7 +357,7 @@ def test_nan_reaches_only_the_outputs_it_influences(size, kernel, stride, paddin
             assert np.array_equal(~np.isfinite(out), influence(x.shape, (1, y, x0), kernel, stride, padding, 4))
 
 
-@pytest.mark.parametrize("size, kernel, stride, padding", TINY_CASES + [((8, 7), 3, 1, 1), ((8, 7), 3, 2, 0)])
+@pytest.mark.parametrize("size, kernel, stride, padding", NAN_CASES)
 def test_nan_in_dout_reaches_only_the_input_pixels_of_its_window(size, kernel, stride, padding):
     conv = FastConv2d(3, 4, kernel, stride, padding, rng=np.random.default_rng(0), dtype=np.float64)
     x = rand(2, 3, *size)

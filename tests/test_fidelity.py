@@ -5,15 +5,8 @@ import numpy as np
 from convnets import build, count
 from convnets import layers as L
 from convnets.architectures import googlenet
-from convnets.spec import AdaptiveAvgPool, BatchNorm, Concat, Conv, Seq
-
-
-def leaves(node):
-    if isinstance(node, Seq):
-        return [leaf for item in node.items for leaf in leaves(item)]
-    if isinstance(node, Concat):
-        return [leaf for branch in node.branches for leaf in leaves(branch)]
-    return [node]
+from convnets.spec import AdaptiveAvgPool, BatchNorm, Conv, Seq
+from test_depthwise_se_scaling import leaves
 
 
 def test_googlenet_torchvision_batchnorm_eps():

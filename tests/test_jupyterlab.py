@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,11 +27,10 @@ from pathlib import Path
 
 import jupytext
 import pytest
+from browser_tools import chromium
 from test_pages import NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-IN_CI = bool(os.environ.get("CI"))
 SHOTS = ROOT / "_build" / "screenshots" / "jupyterlab"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"       # the page on show (not a tab restored behind it)
 RAW = ["{glue", "{cite", "{eval", "{numref", "{doc}", "```{", ":::{", "Unknown Directive", "Citation Not Found"]
@@ -42,12 +40,6 @@ TEST_SETTINGS = {       # for the test only: every cell in the page (no windowin
     "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
-
-
-def _missing(reason: str):
-    if IN_CI:
-        pytest.fail(f"{reason} (CI must provide it)")
-    pytest.skip(reason)
 
 
 def expected_figures(path: Path) -> int:
@@ -99,14 +91,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        except sync_api.Error as err:
-            _missing(f"no Chromium to drive: {str(err).splitlines()[0]}")
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 def shut_down_kernels(url: str) -> None:

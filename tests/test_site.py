@@ -31,12 +31,11 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import nbformat
 import pytest
+from browser_tools import chromium, missing
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-IN_CI = bool(os.environ.get("CI"))
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 
 # Cumulative layout shift: under 0.25 (web.dev's "poor" above), and none of it caused by an image
@@ -50,12 +49,6 @@ new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadR
 TEXT_SUFFIXES = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map"}
 
 
-def _missing(reason: str):
-    if IN_CI:
-        pytest.fail(f"{reason} (CI must provide it)")
-    pytest.skip(reason)
-
-
 def pages() -> list[str]:
     return sorted(str(p.relative_to(SITE)) for p in (SITE / "chapters").glob("*.html"))
 
@@ -63,7 +56,7 @@ def pages() -> list[str]:
 @pytest.fixture(scope="module")
 def server():
     if not (SITE / "chapters").is_dir():
-        _missing("the book is not built: run the README's first command")
+        missing("the book is not built: run the README's first command")
     handler = functools.partial(QuietHandler, directory=str(SITE))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -79,18 +72,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
-    """The system's Chromium (Debian's package), else one that ``playwright install chromium`` fetched."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"]
-    with sync_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        except sync_api.Error as err:
-            _missing(f"no Chromium to drive (Debian: apt-get install chromium; elsewhere: "
-                     f"python -m playwright install chromium): {str(err).splitlines()[0]}")
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +276,7 @@ def test_download_works_on_its_own(name):
 
 def test_not_found_page():
     if not (SITE / "chapters").is_dir():
-        _missing("the book is not built: run the README's first command")
+        missing("the book is not built: run the README's first command")
     text = (SITE / "404.html").read_text()
     assert "Page not found" in text and "index.html" in text
 
@@ -308,7 +290,7 @@ def test_offline_link_check(server):
     """
     linkchecker = shutil.which("linkchecker") or str(Path(os.sys.executable).parent / "linkchecker")
     if not Path(linkchecker).exists():
-        _missing("linkchecker is not installed")
+        missing("linkchecker is not installed")
     run = subprocess.run([linkchecker, "--no-status", "--no-warnings", f"--ignore-url=^(?!{re.escape(server)})",
                           urljoin(server, "index.html")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:]

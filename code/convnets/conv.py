@@ -47,10 +47,15 @@ class Conv2d(Layer):
         self._init_weight((out_channels, in_channels // groups, kernel, kernel),
                           in_channels // groups * kernel * kernel, bias, rng, gain, dtype)
 
+    def _output_size(self, h, w):
+        """(H', W') for H x W images."""
+        k, s, p = self.kernel, self.stride, self.padding
+        return conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+
     def forward(self, x):
         self._check_input(x, 4, self.in_channels, "input channels")
         (n, c, h, w), k, s, p, g = x.shape, self.kernel, self.stride, self.padding, self.groups
-        out_h, out_w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        out_h, out_w = self._output_size(h, w)
         padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
         win = windows(padded, k, s, out_h, out_w)                     # (N, C_in, H', W', k, k), a view
         cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(g, c // g * k * k, n * out_h * out_w)

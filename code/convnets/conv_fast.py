@@ -233,10 +233,6 @@ class FastConv2d(Conv2d):
         self.way = "reference"
         return out
 
-    def _output_size(self, h, w):
-        k, s, p = self.kernel, self.stride, self.padding
-        return conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
-
     def _chunks(self, n, columns_per_example, rows):
         """Split range(n) into equal chunks whose cols matrix (rows x columns) is about CHUNK_BYTES."""
         per_example = rows * columns_per_example * self.params["W"].itemsize
