@@ -12,7 +12,7 @@ figures show at their own size at 1280 px (so their text is as large as it was d
 smallest text is at least 0.8 times the body text (the sizes at 1280 and 390 px are printed), every
 internal link and anchor
 resolves, axe-core finds no serious or critical WCAG 2 A/AA violations, the page weighs at
-most 2 MB, and light and dark screenshots at 1280 px and a 390 px phone screenshot go to
+most 2 MB, and light and dark screenshots at 1280 px and at 390 px (a phone) go to
 ``_build/screenshots/``. The downloadable notebooks show their outputs and numbers.
 """
 
@@ -218,6 +218,10 @@ def test_page_in_browser(name, server, browser, axe_source):
     dark, _ = open_page(browser, url, dark=True)
     dark.evaluate("() => document.documentElement.dataset.theme = 'dark'")
     assert dark.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    # numbers computed into captions read as caption text: no box from myst-nb's text-output style
+    boxed = dark.evaluate("""() => [...document.querySelectorAll('figcaption .output')].filter(
+        e => getComputedStyle(e).borderTopStyle !== 'none').map(e => e.textContent)""")
+    assert boxed == [], f"{name}: caption numbers drawn in boxes: {boxed}"
     dark.screenshot(path=str(SHOTS / f"{stem}-dark.png"), full_page=True)
     dark.context.close()
     phone, errors = open_page(browser, url, width=390)
@@ -228,6 +232,11 @@ def test_page_in_browser(name, server, browser, axe_source):
         print(f"{name}: smallest figure text {min(figure_text_px(phone, stem)):.1f} px on a 390 px phone")
     phone.screenshot(path=str(SHOTS / f"{stem}-phone.png"), full_page=True)
     phone.context.close()
+    phone_dark, errors = open_page(browser, url, dark=True, width=390)
+    phone_dark.evaluate("() => document.documentElement.dataset.theme = 'dark'")
+    assert errors == [], f"{name} at 390 px, dark: JavaScript errors {errors}"
+    phone_dark.screenshot(path=str(SHOTS / f"{stem}-phone-dark.png"), full_page=True)
+    phone_dark.context.close()
 
 
 @pytest.mark.browser
