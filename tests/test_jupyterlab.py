@@ -149,6 +149,9 @@ def test_page_runs_in_jupyterlab(path, lab, browser):
         SHOTS.mkdir(parents=True, exist_ok=True)
         height = page.evaluate(f"() => document.querySelector('{PANEL} .jp-WindowedPanel-outer').scrollHeight")
         page.set_viewport_size({"width": 1280, "height": min(int(height) + 250, 16_000)})
+        # the whole notebook from its first cell (Run All leaves it scrolled to the last one)
+        page.evaluate(f"() => document.querySelector('{PANEL} .jp-WindowedPanel-outer').scrollTop = 0")
+        page.wait_for_timeout(500)
         page.screenshot(path=str(SHOTS / f"{path.stem}.png"))
     finally:
         page.close()

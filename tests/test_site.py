@@ -10,10 +10,10 @@ every image loads, has meaningful alt text and a width and height (no image move
 as it loads; the cumulative layout shift, from MathJax, is printed and must stay under 0.25),
 figures show at their own size at 1280 px (so their text is as large as it was drawn) and their
 smallest text is at least 0.8 times the body text (the sizes at 1280 and 390 px are printed), every
-internal link and anchor
-resolves, axe-core finds no serious or critical WCAG 2 A/AA violations, the page weighs at
-most 2 MB, and light and dark screenshots at 1280 px and at 390 px (a phone) go to
-``_build/screenshots/``. The downloadable notebooks show their outputs and numbers.
+internal link and anchor resolves, axe-core finds no serious or critical WCAG 2 A/AA violations,
+the page weighs at most 2 MB, every displayed formula fits a 390 px phone's column, and light
+and dark screenshots at 1280 px and at 390 px (a phone) go to ``_build/screenshots/``. The
+downloadable notebooks show their outputs and numbers.
 """
 
 from __future__ import annotations
@@ -228,6 +228,10 @@ def test_page_in_browser(name, server, browser, axe_source):
     assert errors == [], f"{name} at 390 px: JavaScript errors {errors}"
     wide = phone.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 390, f"{name}: the page is {wide} px wide on a 390 px phone"
+    cut = phone.evaluate("""() => [...document.querySelectorAll('mjx-container[display="true"]')].filter(
+        m => m.firstElementChild.getBoundingClientRect().width > m.parentElement.getBoundingClientRect().width + 1)
+        .map(m => m.textContent.slice(0, 40))""")
+    assert cut == [], f"{name}: formulas wider than a 390 px phone's column: {cut}"
     if text_px:
         print(f"{name}: smallest figure text {min(figure_text_px(phone, stem)):.1f} px on a 390 px phone")
     phone.screenshot(path=str(SHOTS / f"{stem}-phone.png"), full_page=True)
