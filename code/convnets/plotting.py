@@ -641,8 +641,6 @@ def place_labels(ax, points, *, fontsize: float = 10, strict: bool = True) -> li
     Returns the labels (matplotlib annotations). If some label still finds no free place it
     raises ``ValueError`` (``strict=True``) or takes the place it overlaps least.
     """
-    from matplotlib.text import Text
-
     if not points:
         return []
     renderer = _renderer(ax.figure)
@@ -749,7 +747,6 @@ def label_overlaps(fig) -> list[tuple[str, str]]:
     A rotated text is taken as its rotated rectangle, not the upright box around it.
     """
     from matplotlib.path import Path
-    from matplotlib.text import Text
 
     renderer = _renderer(fig)
     texts = [t for ax in fig.axes for t in ax.texts if t.get_text()]
@@ -781,12 +778,10 @@ def label_overlaps(fig) -> list[tuple[str, str]]:
 
 def _plain_log_ticks(ax, axes: str = "xy"):
     """Log axes ticked 1, 2, 5 per decade and written as plain numbers (20, 50, 100) rather than powers of 10."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     for axis in [a for name, a in (("x", ax.xaxis), ("y", ax.yaxis)) if name in axes]:
-        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        axis.set_minor_formatter(NullFormatter())
+        axis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
+        axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(ticker.NullFormatter())
 
 
 KIND_COLOURS = {"k×k convolution": OKABE_ITO["blue"], "1×1 convolution": OKABE_ITO["sky"],
