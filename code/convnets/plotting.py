@@ -603,16 +603,21 @@ def _obstacles(ax, renderer) -> np.ndarray:
             box = text.get_window_extent(renderer).padded(1)
             boxes.append((box.x0, box.y0, box.x1, box.y1))
         elif text.get_text():                       # a rotated text (a guide line's name): along its own box
-            width, height, _ = renderer.get_text_width_height_descent(text.get_text(), text.get_fontproperties(),
-                                                                       ismath=False)
-            box = text.get_window_extent(renderer)
-            angle = np.radians(text.get_rotation())
-            along_text, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
-            centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+            centre, along_text, across, width, height = _rotated_frame(text, renderer)
             for a in np.linspace(-width / 2, width / 2, max(2, int(width / 4))):
                 for b in (-height / 3, 0, height / 3):
                     square(*(centre + a * along_text + b * across), 2.0)
     return np.array(boxes, dtype=float).reshape(-1, 4)
+
+
+def _rotated_frame(text, renderer):
+    """A rotated text's centre (display coordinates), unit vectors along and across it, and its own width
+    and height (before rotation): the upright box around it is larger."""
+    width, height, _ = renderer.get_text_width_height_descent(text.get_text(), text.get_fontproperties(), ismath=False)
+    box = Text.get_window_extent(text, renderer)                 # the text alone, not a leader line
+    angle = np.radians(text.get_rotation())
+    along, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+    return np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2]), along, across, width, height
 
 
 def _hits(box, boxes: np.ndarray) -> int:
@@ -752,14 +757,11 @@ def label_overlaps(fig) -> list[tuple[str, str]]:
     texts = [t for ax in fig.axes for t in ax.texts if t.get_text()]
     boxes = [Text.get_window_extent(t, renderer) for t in texts]          # the text alone, not its leader line
     shapes = []
-    for t, box in zip(texts, boxes, strict=True):
+    for t in texts:
         if t.get_rotation() % 180 == 0:
             shapes.append(None)
             continue
-        width, height, _ = renderer.get_text_width_height_descent(t.get_text(), t.get_fontproperties(), ismath=False)
-        angle = np.radians(t.get_rotation())
-        u, v = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
-        c = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+        c, u, v, width, height = _rotated_frame(t, renderer)
         corners = [c + a * width / 2 * u + b * height / 2 * v for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
         shapes.append(Path(corners + [corners[0]], closed=True))
 
