@@ -808,10 +808,6 @@ def _name(name: str) -> str:
         return name
 
 
-def _depthwise_share(t) -> float:
-    return t.share("depthwise convolution")[1] if "depthwise convolution" in t.by_kind else 0.0
-
-
 @styled
 def latency_figure(timings, *, reference: str):
     """Forward time per image against MACs per image, both on log axes, every network labelled.
@@ -835,7 +831,7 @@ def latency_figure(timings, *, reference: str):
         ax.plot(line, factor * rate * line * 1e9, color="0.45", linestyle=style, linewidth=1, zorder=1, gid="guide")
     labelled = []
     for t, x, y in zip(timings, macs, ms, strict=True):
-        depthwise = _depthwise_share(t) > 0
+        depthwise = "depthwise convolution" in t.by_kind       # a kind is there when its layers are
         colour = OKABE_ITO["vermillion"] if depthwise else OKABE_ITO["blue"]
         ax.plot(x, y, marker="s" if depthwise else "o", color=colour, markersize=7, linestyle="none", zorder=3)
         labelled.append((x, y, _name(t.name), colour))
