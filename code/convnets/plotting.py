@@ -247,14 +247,17 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params", front: bool = Tru
     return fig
 
 
-def _batch_curve(label, history):
-    """(x, losses) of a History's mini-batch losses; x in epochs: batch k of n in epoch e sits at e - 1 + k/n."""
+def _batch_loss_line(ax, key, history, **style) -> np.ndarray:
+    """Draw a History's mini-batch losses on a log scale against epochs (batch k of n in epoch e at e - 1 + k/n)
+    and return them; ``key`` names the history in the error, ``style`` holds the label, colour and marker."""
     losses = np.asarray(getattr(history, "batch_loss", []), float)
     epochs = len(getattr(history, "train_loss", []))
     if not epochs or len(losses) < epochs or len(losses) % epochs:
-        raise ValueError(f"history {label!r} must hold the loss of every mini-batch (batch_loss, as many per epoch), "
+        raise ValueError(f"history {key!r} must hold the loss of every mini-batch (batch_loss, as many per epoch), "
                          f"got {len(losses)} for {epochs} epochs")
-    return np.arange(1, len(losses) + 1) * epochs / len(losses), losses
+    x = np.arange(1, len(losses) + 1) * epochs / len(losses)
+    ax.semilogy(x, losses, markersize=4, linewidth=1.2, markevery=max(1, len(x) // 8), **style)
+    return losses
 
 
 def _epochs(n: int) -> str:
@@ -299,9 +302,8 @@ def training_figure(histories: dict):
     fig, axes = figure(1, 2, width=MAX_WIDTH, height=5.0, sharex=True, sharey=True)
     for ax, residual in zip(axes, (False, True), strict=True):
         for i, depth in enumerate(depths):
-            x, losses = _batch_curve((depth, residual), histories[(depth, residual)])
-            ax.semilogy(x, losses, color=colours[i % 5], marker=markers[i % 5], markersize=4, linewidth=1.2,
-                        markevery=max(1, len(x) // 8), label=f"{depth} layers")
+            _batch_loss_line(ax, (depth, residual), histories[(depth, residual)], color=colours[i % 5],
+                             marker=markers[i % 5], label=f"{depth} layers")
         _chance_line(ax)
         ax.set_title("residual networks" if residual else "plain networks", loc="left")
         ax.set_ylabel("training loss")
@@ -1044,9 +1046,7 @@ def variant_training_figure(histories: dict):
     fig, ax = figure(width=5.2, height=3.4)
     ends = []
     for i, (label, h) in enumerate(histories.items()):
-        x, losses = _batch_curve(label, h)
-        style = VARIANT_STYLES.get(label, dict(marker="os^vD"[i % 5]))
-        ax.semilogy(x, losses, label=label, markersize=4, linewidth=1.2, markevery=max(1, len(x) // 8), **style)
+        losses = _batch_loss_line(ax, label, h, label=label, **VARIANT_STYLES.get(label, dict(marker="os^vD"[i % 5])))
         test = f", test error {100 * h.test_error[-1]:.1f}%" if len(h.test_error) else ""
         ends.append(f"{label} from {losses[0]:.2f} at the first mini-batch to {losses[-1]:.2f} at the last, "
                     f"mean over the last epoch {h.train_loss[-1]:.3f}{test}")
