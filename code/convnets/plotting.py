@@ -26,7 +26,7 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from .checks import positive_int
+from .checks import nonempty_dict, positive_int
 
 # Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
@@ -113,8 +113,7 @@ def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: 
     """
     if quantity not in ("input_grad", "weight_grad"):
         raise ValueError(f"quantity must be 'input_grad' or 'weight_grad', got {quantity!r}")
-    if not isinstance(panels, dict) or not panels:
-        raise TypeError(f"panels must be a non-empty dict {{title: (plain, residual)}}, got {type(panels).__name__}")
+    nonempty_dict("panels", panels, "{title: (plain, residual)}")
     fig, axes = figure(1, len(panels), width=width, height=2.1 * len(panels) + 0.7, sharex=True)
     axes = np.atleast_1d(axes)
     for ax, (title, (plain, residual)) in zip(axes, panels.items(), strict=True):
@@ -137,8 +136,7 @@ def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: 
 def series_figure(x, series: dict, *, xlabel: str, ylabel: str, logy: bool = False, logx: bool = False,
                   styles: dict | None = None, width: float = 5.2, height: float = 3.4):
     """A line plot of several named series against ``x``; the legend sits above the axes, off the data."""
-    if not isinstance(series, dict) or not series:
-        raise TypeError(f"series must be a non-empty dict {{label: values}}, got {type(series).__name__}")
+    nonempty_dict("series", series, "{label: values}")
     for label, y in series.items():
         if len(y) != len(x):
             raise ValueError(f"series {label!r} has {len(y)} values for {len(x)} x values")
@@ -291,8 +289,7 @@ def training_figure(histories: dict):
     over ten classes; the legend (one entry per depth) sits above them, outside the data.
     The alt text states each run's last-epoch mean loss and final test error.
     """
-    if not isinstance(histories, dict) or not histories:
-        raise TypeError(f"histories must be a non-empty dict of (depth, residual) -> History, got {histories!r:.80}")
+    nonempty_dict("histories", histories, "of (depth, residual) -> History")
     missing = [(d, r) for d in {d for d, _ in histories} for r in (False, True) if (d, r) not in histories]
     if missing:
         raise ValueError(f"histories needs a plain and a residual run for every depth; missing {sorted(missing)}")
@@ -485,8 +482,7 @@ def layer_gradient_figure(series: dict, *, ylabel: str = "norm of the weight gra
     others), so no legend covers the data. A label containing "plain" or "residual" gets
     the chapter's plain or residual style.
     """
-    if not isinstance(series, dict) or not series:
-        raise TypeError(f"series must be a non-empty dict of label -> LayerGradients, got {type(series).__name__}")
+    nonempty_dict("series", series, "of label -> LayerGradients")
     first = next(iter(series.values()))
     for label, result in series.items():
         if not hasattr(result, "norms") or not hasattr(result, "names"):
@@ -1041,8 +1037,7 @@ def variant_training_figure(histories: dict):
     line marks ln 10, the loss of a uniform guess over ten classes. The alt text states
     each run's first and last mini-batch loss, last-epoch mean loss and final test error.
     """
-    if not isinstance(histories, dict) or not histories:
-        raise TypeError(f"histories must be a non-empty dict {{label: History}}, got {type(histories).__name__}")
+    nonempty_dict("histories", histories, "{label: History}")
     fig, ax = figure(width=5.2, height=3.4)
     ends = []
     for i, (label, h) in enumerate(histories.items()):
