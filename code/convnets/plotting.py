@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import re
 import struct
 
@@ -492,15 +493,14 @@ def layer_gradient_figure(series: dict, *, ylabel: str = "norm of the weight gra
                              "have as many convolutions on its main path, in the same stages")
     layers = np.arange(1, len(first.names) + 1)
     fig, ax = figure(width=MAX_WIDTH, height=3.6)
-    stages = [name.split(".")[0] for name in first.names]
     start = 0
-    for i, stage in enumerate(stages + [None]):
-        if i == len(stages) or stage != stages[start]:
-            if len(set(stages[:i])) % 2 == 0:
-                ax.axvspan(start + 0.5, i + 0.5, color="0.93", zorder=0, linewidth=0)
-            ax.text((start + i + 1) / 2, 1.01, stages[start].replace("stage", "stage "), ha="center", va="bottom",
-                    transform=ax.get_xaxis_transform(), fontsize=10, color="0.3")
-            start = i
+    for n, (stage, run) in enumerate(itertools.groupby(name.split(".")[0] for name in first.names)):
+        end = start + len(list(run))                # the stage's convolutions are start + 1 .. end
+        if n % 2:
+            ax.axvspan(start + 0.5, end + 0.5, color="0.93", zorder=0, linewidth=0)
+        ax.text((start + end + 1) / 2, 1.01, stage.replace("stage", "stage "), ha="center", va="bottom",
+                transform=ax.get_xaxis_transform(), fontsize=10, color="0.3")
+        start = end
     others = iter(["green", "orange", "purple", "sky"])
     logs = np.log([np.asarray(r.norms, float) for r in series.values()])
     middle = slice(len(layers) // 4, max(len(layers) // 4 + 1, 3 * len(layers) // 4))   # away from the stage names
