@@ -88,10 +88,15 @@ class Counts:
         return totals
 
 
-def _spatial(path: str, leaf, shape, kernel: int, stride: int, padding: int, ceil_mode: bool = False):
+def _image(path: str, leaf, shape) -> tuple[int, int, int]:
+    """``shape`` as (C, H, W), for a leaf that acts on images."""
     if len(shape) != 3:
         raise ValueError(f"{path} ({describe(leaf)}): needs a (C, H, W) input, got {shape}")
-    c, h, w = shape
+    return shape
+
+
+def _spatial(path: str, leaf, shape, kernel: int, stride: int, padding: int, ceil_mode: bool = False):
+    c, h, w = _image(path, leaf, shape)
     try:
         return (c, conv_output_size(h, kernel, stride, padding, ceil_mode=ceil_mode),
                 conv_output_size(w, kernel, stride, padding, ceil_mode=ceil_mode))
@@ -126,9 +131,7 @@ def _leaf(node, shape, path):
     if isinstance(node, AvgPool):
         return _spatial(path, node, shape, node.kernel, node.stride, node.padding), 0, 0, 0
     if isinstance(node, AdaptiveAvgPool):
-        if len(shape) != 3:
-            raise ValueError(f"{path} (AdaptiveAvgPool): needs a (C, H, W) input, got {shape}")
-        return (shape[0], node.size, node.size), 0, 0, 0
+        return (_image(path, node, shape)[0], node.size, node.size), 0, 0, 0
     if isinstance(node, GlobalAvgPool):
         return ((shape[0], 1, 1) if node.keepdims else (shape[0],)), 0, 0, 0
     if isinstance(node, Flatten):

@@ -23,6 +23,7 @@ from itertools import groupby
 import numpy as np
 
 from .blocks import (
+    GOOGLENET_TORCHVISION_BN_EPS,
     basic_block,
     bottleneck_block,
     conv_bn_act,
@@ -41,7 +42,6 @@ from .spec import (
     Act,
     AdaptiveAvgPool,
     BatchNorm,
-    Concat,
     Conv,
     Dropout,
     Flatten,
@@ -137,39 +137,26 @@ GOOGLENET_INCEPTIONS = [
     ("5a",   256,  160,         320,  32,          128,  128),
     ("5b",   384,  192,         384,  48,          128,  128),
 ]
-#  torchvision's GoogLeNet normalises with eps 1e-3, not PyTorch's default 1e-5
-#  (torchvision/models/googlenet.py, BasicConv2d: nn.BatchNorm2d(out_channels, eps=0.001)).
-GOOGLENET_TORCHVISION_BN_EPS = 1e-3
-
-
-def _with_batchnorm_eps(node, eps: float):
-    """The definition ``node`` (of Seq, Concat and leaves) with every BatchNorm's eps set to ``eps``."""
-    if isinstance(node, BatchNorm):
-        return BatchNorm(eps=eps)
-    if isinstance(node, Seq):
-        return Seq(node.name, *(_with_batchnorm_eps(item, eps) for item in node.items))
-    if isinstance(node, Concat):
-        return Concat(node.name, *(_with_batchnorm_eps(branch, eps) for branch in node.branches))
-    return node
 
 
 def googlenet(variant: str = "paper", classes: int = 1000) -> Seq:
     """GoogLeNet without its auxiliary heads: ``"paper"`` (Caffe's bvlc_googlenet) or ``"torchvision"``."""
     one_of("variant", variant, {"paper", "torchvision"})
     faithful = variant == "paper"
-    bn = not faithful
+
+    def conv(name, out, kernel, stride=1):
+        return conv_bn_act(name, out, kernel, stride, bn=not faithful, eps=GOOGLENET_TORCHVISION_BN_EPS).items
+
     lrn = [LRN()] if faithful else []
-    stem = Seq("stem", *conv_bn_act("conv1", 64, 7, 2, bn=bn).items, MaxPool(3, 2, ceil_mode=True), *lrn,
-               *conv_bn_act("conv2", 64, 1, bn=bn).items, *conv_bn_act("conv3", 192, 3, bn=bn).items,
-               *lrn, MaxPool(3, 2, ceil_mode=True))
+    stem = Seq("stem", *conv("conv1", 64, 7, 2), MaxPool(3, 2, ceil_mode=True), *lrn,
+               *conv("conv2", 64, 1), *conv("conv3", 192, 3), *lrn, MaxPool(3, 2, ceil_mode=True))
     modules = {name: inception(name, *widths, faithful=faithful) for name, *widths in GOOGLENET_INCEPTIONS}
     last_pool = MaxPool(3, 2, ceil_mode=True) if faithful else MaxPool(2, 2, ceil_mode=True)
-    net = Seq("googlenet", stem,
-              Seq("inception3", modules["3a"], modules["3b"], MaxPool(3, 2, ceil_mode=True)),
-              Seq("inception4", *(modules[n] for n in ("4a", "4b", "4c", "4d", "4e")), last_pool),
-              Seq("inception5", modules["5a"], modules["5b"]),
-              GlobalAvgPool(), _classifier(classes=classes, dropout=0.4 if faithful else 0.2))
-    return net if faithful else _with_batchnorm_eps(net, GOOGLENET_TORCHVISION_BN_EPS)
+    return Seq("googlenet", stem,
+               Seq("inception3", modules["3a"], modules["3b"], MaxPool(3, 2, ceil_mode=True)),
+               Seq("inception4", *(modules[n] for n in ("4a", "4b", "4c", "4d", "4e")), last_pool),
+               Seq("inception5", modules["5a"], modules["5b"]),
+               GlobalAvgPool(), _classifier(classes=classes, dropout=0.4 if faithful else 0.2))
 
 
 # ------------------------------------------------------------------------ ResNet

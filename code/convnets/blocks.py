@@ -27,11 +27,12 @@ from .spec import (
 
 
 def conv_bn_act(name: str, out: int, kernel: int, stride: int = 1, *, groups: int = 1,
-                act: str | None = "relu", bn: bool = True, padding: int | None = None) -> Seq:
-    """Convolution (no bias when batch norm follows), batch norm, activation."""
+                act: str | None = "relu", bn: bool = True, padding: int | None = None,
+                eps: float = BatchNorm.eps) -> Seq:
+    """Convolution (no bias when batch norm follows), batch norm (``eps`` added to the variance), activation."""
     items = [Conv(out, kernel, stride, padding, groups=groups, bias=not bn)]
     if bn:
-        items.append(BatchNorm())
+        items.append(BatchNorm(eps=eps))
     if act:
         items.append(Act(act))
     return Seq(name, *items)
@@ -109,22 +110,28 @@ def transition(out: int) -> Seq:
 
 
 # ------------------------------------------------------------------- GoogLeNet
+#  torchvision's GoogLeNet normalises with eps 1e-3, not PyTorch's default 1e-5
+#  (torchvision/models/googlenet.py, BasicConv2d: nn.BatchNorm2d(out_channels, eps=0.001)).
+GOOGLENET_TORCHVISION_BN_EPS = 1e-3
+
+
 def inception(name: str, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int,
               *, faithful: bool = True) -> Concat:
     """Inception module: four parallel branches, concatenated (Szegedy et al., 2015, Table 1).
 
     ``faithful=True``: convolutions with bias and ReLU, no batch norm, a true 5x5 branch.
-    ``faithful=False``: torchvision's reference: conv (no bias) + BN + ReLU, and a 3x3 where the
-    paper has its 5x5 (a known quirk kept for compatibility with its weights).
+    ``faithful=False``: torchvision's reference: conv (no bias) + BN (eps 1e-3) + ReLU, and a 3x3
+    where the paper has its 5x5 (a known quirk kept for compatibility with its weights).
     """
-    bn = not faithful
+    def conv(out, kernel):
+        return conv_bn_act("", out, kernel, bn=not faithful, eps=GOOGLENET_TORCHVISION_BN_EPS).items
+
     k5 = 5 if faithful else 3
     return Concat(name,
-                  Seq("1x1", *conv_bn_act("", c1, 1, bn=bn).items),
-                  Seq("3x3", *conv_bn_act("", c3_reduce, 1, bn=bn).items, *conv_bn_act("", c3, 3, bn=bn).items),
-                  Seq("5x5", *conv_bn_act("", c5_reduce, 1, bn=bn).items,     # a 3x3 in torchvision
-                      *conv_bn_act("", c5, k5, bn=bn).items),
-                  Seq("pool", MaxPool(3, 1, 1, ceil_mode=True), *conv_bn_act("", pool_proj, 1, bn=bn).items))
+                  Seq("1x1", *conv(c1, 1)),
+                  Seq("3x3", *conv(c3_reduce, 1), *conv(c3, 3)),
+                  Seq("5x5", *conv(c5_reduce, 1), *conv(c5, k5)),     # a 3x3 in torchvision
+                  Seq("pool", MaxPool(3, 1, 1, ceil_mode=True), *conv(pool_proj, 1)))
 
 
 # ----------------------------------------------------------- MobileNet / EfficientNet

@@ -53,3 +53,11 @@ def one_of(name: str, value, choices) -> object:
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)!r}, got {value!r}")
     return value
+
+
+def nonempty_dict(name: str, value, entries: str) -> dict:
+    """Check that ``value`` is a dict with at least one entry; ``entries`` says what it maps ("{label: History}")."""
+    if not isinstance(value, dict) or not value:
+        got = "an empty dict" if isinstance(value, dict) else type(value).__name__
+        raise TypeError(f"{name} must be a non-empty dict {entries}, got {got}")
+    return value

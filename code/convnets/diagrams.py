@@ -43,7 +43,7 @@ from matplotlib.textpath import TextToPath
 
 from . import spec
 from .accounting import check_network, count, walk
-from .checks import one_of, positive_int
+from .checks import nonempty_dict, one_of, positive_int
 from .plotting import OKABE_ITO, smallest_text_pt
 from .spec import (
     CONTAINERS,
@@ -992,9 +992,7 @@ def compare(definitions: dict, input_shape=None, *, shapes: bool = False, params
     labels on two lines, so that two columns stay readable on a phone. With ``params``, each
     diagram ends with its total parameter count (:func:`convnets.accounting.count`).
     """
-    if not isinstance(definitions, dict) or not definitions:
-        raise TypeError(f"definitions must be a non-empty dict of title -> spec definition, got "
-                        f"{type(definitions).__name__}")
+    nonempty_dict("definitions", definitions, "of title -> spec definition")
     positive_int("ncols", ncols)
     for name, definition in definitions.items():
         if not isinstance(name, str):
@@ -1140,8 +1138,7 @@ def shape_ribbons(networks: dict | None = None, input_sizes: dict | int | None =
     if networks is None:
         networks, default_sizes = flagship_networks()
         input_sizes = default_sizes if input_sizes is None else input_sizes
-    if not isinstance(networks, dict) or not networks:
-        raise TypeError(f"networks must be a non-empty dict of title -> spec network, got {type(networks).__name__}")
+    nonempty_dict("networks", networks, "of title -> spec network")
     ribbons = []
     for title, network in networks.items():
         size = input_sizes.get(title) if isinstance(input_sizes, dict) else input_sizes

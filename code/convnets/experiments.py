@@ -289,12 +289,18 @@ def empirical_receptive_field(network, input_size: int = 33, channels: int = 1, 
             layer.params[key] = np.abs(layer.params[key]) + 0.1
     x = np.random.default_rng(seed).random((1, channels, input_size, input_size)) + 0.5
     out = model.forward(x)
-    grad = np.zeros_like(out)
-    grad[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
     model.zero_grad()
-    touched = np.abs(model.backward(grad)[0]).sum(axis=0) > 0
+    touched = _centre_footprint(model, out)
     rows, cols = np.flatnonzero(touched.any(axis=1)), np.flatnonzero(touched.any(axis=0))
     return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+
+
+def _centre_footprint(model, out: np.ndarray) -> np.ndarray:
+    """The (H, W) mask of input pixels whose gradient is non-zero when ``model``, which just gave ``out``
+    (N, C, H', W'), backpropagates 1 from the centre pixel of channel 0 of the first image."""
+    grad = np.zeros_like(out)
+    grad[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
+    return np.abs(model.backward(grad)[0]).sum(axis=0) > 0
 
 
 # ---- alexnet_vgg: what a stack of linear convolutions computes
@@ -486,9 +492,7 @@ def gradient_footprint(network, input_size: int = 33, channels: int = 1, seed: i
     out = model.forward(x)
     if out.ndim != 4:
         raise ValueError(f"network must output feature maps (N, C, H, W), got shape {out.shape}")
-    grad = np.zeros_like(out)
-    grad[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
-    return np.abs(model.backward(grad)[0]).sum(axis=0) > 0
+    return _centre_footprint(model, out)
 # ---- residual pages: the mean-field rate of gradient growth with batch norm
 def mean_field_bn_relu_rate(batch: int) -> float:
     """Yang et al. (2019), Theorem 3.10: how fast the gradient explodes in a deep ReLU network with batch norm.

@@ -149,9 +149,9 @@ def forward_times(networks: dict, input_size, *, channels=3, batch: int = 1, rou
     timings = []
     for name, model in clocked.items():
         seconds, by_kind = model.result()
-        if sum(macs for _, macs in by_kind.values()) != counted[name].macs:
-            raise AssertionError(f"{name}: the layers did {sum(m for _, m in by_kind.values())} MACs, "
-                                 f"the accounting counts {counted[name].macs}")
+        done = sum(macs for _, macs in by_kind.values())
+        if done != counted[name].macs:
+            raise AssertionError(f"{name}: the layers did {done} MACs, the accounting counts {counted[name].macs}")
         weighted = sum(s for s, _ in by_kind.values())
         by_kind["everything else"] = (max(0.0, seconds - weighted), 0)
         timings.append(Timing(name, sizes[name], batch, rounds, seconds, counted[name].macs, counted[name].params,
@@ -215,8 +215,9 @@ class _Clocked:
         n = self.x.shape[0]
         totals: dict[str, tuple[float, int]] = {}
         for layer in self.layers:
-            seconds, count_ = totals.get(layer_kind(layer), (0.0, 0))
-            totals[layer_kind(layer)] = (seconds + self.best[id(layer)] / n, count_ + self.macs[id(layer)])
+            kind = layer_kind(layer)
+            seconds, macs = totals.get(kind, (0.0, 0))
+            totals[kind] = (seconds + self.best[id(layer)] / n, macs + self.macs[id(layer)])
         return self.fastest / n, totals
 
 

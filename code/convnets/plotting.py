@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import re
 import struct
 
@@ -26,7 +27,7 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from .checks import positive_int
+from .checks import nonempty_dict, positive_int
 
 # Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
@@ -113,8 +114,7 @@ def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: 
     """
     if quantity not in ("input_grad", "weight_grad"):
         raise ValueError(f"quantity must be 'input_grad' or 'weight_grad', got {quantity!r}")
-    if not isinstance(panels, dict) or not panels:
-        raise TypeError(f"panels must be a non-empty dict {{title: (plain, residual)}}, got {type(panels).__name__}")
+    nonempty_dict("panels", panels, "{title: (plain, residual)}")
     fig, axes = figure(1, len(panels), width=width, height=2.1 * len(panels) + 0.7, sharex=True)
     axes = np.atleast_1d(axes)
     for ax, (title, (plain, residual)) in zip(axes, panels.items(), strict=True):
@@ -137,8 +137,7 @@ def gradient_flow_figure(panels: dict, *, quantity: str = "input_grad", ylabel: 
 def series_figure(x, series: dict, *, xlabel: str, ylabel: str, logy: bool = False, logx: bool = False,
                   styles: dict | None = None, width: float = 5.2, height: float = 3.4):
     """A line plot of several named series against ``x``; the legend sits above the axes, off the data."""
-    if not isinstance(series, dict) or not series:
-        raise TypeError(f"series must be a non-empty dict {{label: values}}, got {type(series).__name__}")
+    nonempty_dict("series", series, "{label: values}")
     for label, y in series.items():
         if len(y) != len(x):
             raise ValueError(f"series {label!r} has {len(y)} values for {len(x)} x values")
@@ -247,14 +246,17 @@ def accuracy_figure(rows: list[dict], *, cost: str = "params", front: bool = Tru
     return fig
 
 
-def _batch_curve(label, history):
-    """(x, losses) of a History's mini-batch losses; x in epochs: batch k of n in epoch e sits at e - 1 + k/n."""
+def _batch_loss_line(ax, key, history, **style) -> np.ndarray:
+    """Draw a History's mini-batch losses on a log scale against epochs (batch k of n in epoch e at e - 1 + k/n)
+    and return them; ``key`` names the history in the error, ``style`` holds the label, colour and marker."""
     losses = np.asarray(getattr(history, "batch_loss", []), float)
     epochs = len(getattr(history, "train_loss", []))
     if not epochs or len(losses) < epochs or len(losses) % epochs:
-        raise ValueError(f"history {label!r} must hold the loss of every mini-batch (batch_loss, as many per epoch), "
+        raise ValueError(f"history {key!r} must hold the loss of every mini-batch (batch_loss, as many per epoch), "
                          f"got {len(losses)} for {epochs} epochs")
-    return np.arange(1, len(losses) + 1) * epochs / len(losses), losses
+    x = np.arange(1, len(losses) + 1) * epochs / len(losses)
+    ax.semilogy(x, losses, markersize=4, linewidth=1.2, markevery=max(1, len(x) // 8), **style)
+    return losses
 
 
 def _epochs(n: int) -> str:
@@ -288,8 +290,7 @@ def training_figure(histories: dict):
     over ten classes; the legend (one entry per depth) sits above them, outside the data.
     The alt text states each run's last-epoch mean loss and final test error.
     """
-    if not isinstance(histories, dict) or not histories:
-        raise TypeError(f"histories must be a non-empty dict of (depth, residual) -> History, got {histories!r:.80}")
+    nonempty_dict("histories", histories, "of (depth, residual) -> History")
     missing = [(d, r) for d in {d for d, _ in histories} for r in (False, True) if (d, r) not in histories]
     if missing:
         raise ValueError(f"histories needs a plain and a residual run for every depth; missing {sorted(missing)}")
@@ -299,9 +300,8 @@ def training_figure(histories: dict):
     fig, axes = figure(1, 2, width=MAX_WIDTH, height=5.0, sharex=True, sharey=True)
     for ax, residual in zip(axes, (False, True), strict=True):
         for i, depth in enumerate(depths):
-            x, losses = _batch_curve((depth, residual), histories[(depth, residual)])
-            ax.semilogy(x, losses, color=colours[i % 5], marker=markers[i % 5], markersize=4, linewidth=1.2,
-                        markevery=max(1, len(x) // 8), label=f"{depth} layers")
+            _batch_loss_line(ax, (depth, residual), histories[(depth, residual)], color=colours[i % 5],
+                             marker=markers[i % 5], label=f"{depth} layers")
         _chance_line(ax)
         ax.set_title("residual networks" if residual else "plain networks", loc="left")
         ax.set_ylabel("training loss")
@@ -483,8 +483,7 @@ def layer_gradient_figure(series: dict, *, ylabel: str = "norm of the weight gra
     others), so no legend covers the data. A label containing "plain" or "residual" gets
     the chapter's plain or residual style.
     """
-    if not isinstance(series, dict) or not series:
-        raise TypeError(f"series must be a non-empty dict of label -> LayerGradients, got {type(series).__name__}")
+    nonempty_dict("series", series, "of label -> LayerGradients")
     first = next(iter(series.values()))
     for label, result in series.items():
         if not hasattr(result, "norms") or not hasattr(result, "names"):
@@ -494,15 +493,14 @@ def layer_gradient_figure(series: dict, *, ylabel: str = "norm of the weight gra
                              "have as many convolutions on its main path, in the same stages")
     layers = np.arange(1, len(first.names) + 1)
     fig, ax = figure(width=MAX_WIDTH, height=3.6)
-    stages = [name.split(".")[0] for name in first.names]
     start = 0
-    for i, stage in enumerate(stages + [None]):
-        if i == len(stages) or stage != stages[start]:
-            if len(set(stages[:i])) % 2 == 0:
-                ax.axvspan(start + 0.5, i + 0.5, color="0.93", zorder=0, linewidth=0)
-            ax.text((start + i + 1) / 2, 1.01, stages[start].replace("stage", "stage "), ha="center", va="bottom",
-                    transform=ax.get_xaxis_transform(), fontsize=10, color="0.3")
-            start = i
+    for n, (stage, run) in enumerate(itertools.groupby(name.split(".")[0] for name in first.names)):
+        end = start + len(list(run))                # the stage's convolutions are start + 1 .. end
+        if n % 2:
+            ax.axvspan(start + 0.5, end + 0.5, color="0.93", zorder=0, linewidth=0)
+        ax.text((start + end + 1) / 2, 1.01, stage.replace("stage", "stage "), ha="center", va="bottom",
+                transform=ax.get_xaxis_transform(), fontsize=10, color="0.3")
+        start = end
     others = iter(["green", "orange", "purple", "sky"])
     logs = np.log([np.asarray(r.norms, float) for r in series.values()])
     middle = slice(len(layers) // 4, max(len(layers) // 4 + 1, 3 * len(layers) // 4))   # away from the stage names
@@ -603,16 +601,21 @@ def _obstacles(ax, renderer) -> np.ndarray:
             box = text.get_window_extent(renderer).padded(1)
             boxes.append((box.x0, box.y0, box.x1, box.y1))
         elif text.get_text():                       # a rotated text (a guide line's name): along its own box
-            width, height, _ = renderer.get_text_width_height_descent(text.get_text(), text.get_fontproperties(),
-                                                                       ismath=False)
-            box = text.get_window_extent(renderer)
-            angle = np.radians(text.get_rotation())
-            along_text, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
-            centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+            centre, along_text, across, width, height = _rotated_frame(text, renderer)
             for a in np.linspace(-width / 2, width / 2, max(2, int(width / 4))):
                 for b in (-height / 3, 0, height / 3):
                     square(*(centre + a * along_text + b * across), 2.0)
     return np.array(boxes, dtype=float).reshape(-1, 4)
+
+
+def _rotated_frame(text, renderer):
+    """A rotated text's centre (display coordinates), unit vectors along and across it, and its own width
+    and height (before rotation): the upright box around it is larger."""
+    width, height, _ = renderer.get_text_width_height_descent(text.get_text(), text.get_fontproperties(), ismath=False)
+    box = Text.get_window_extent(text, renderer)                 # the text alone, not a leader line
+    angle = np.radians(text.get_rotation())
+    along, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+    return np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2]), along, across, width, height
 
 
 def _hits(box, boxes: np.ndarray) -> int:
@@ -641,8 +644,6 @@ def place_labels(ax, points, *, fontsize: float = 10, strict: bool = True) -> li
     Returns the labels (matplotlib annotations). If some label still finds no free place it
     raises ``ValueError`` (``strict=True``) or takes the place it overlaps least.
     """
-    from matplotlib.text import Text
-
     if not points:
         return []
     renderer = _renderer(ax.figure)
@@ -749,20 +750,16 @@ def label_overlaps(fig) -> list[tuple[str, str]]:
     A rotated text is taken as its rotated rectangle, not the upright box around it.
     """
     from matplotlib.path import Path
-    from matplotlib.text import Text
 
     renderer = _renderer(fig)
     texts = [t for ax in fig.axes for t in ax.texts if t.get_text()]
     boxes = [Text.get_window_extent(t, renderer) for t in texts]          # the text alone, not its leader line
     shapes = []
-    for t, box in zip(texts, boxes, strict=True):
+    for t in texts:
         if t.get_rotation() % 180 == 0:
             shapes.append(None)
             continue
-        width, height, _ = renderer.get_text_width_height_descent(t.get_text(), t.get_fontproperties(), ismath=False)
-        angle = np.radians(t.get_rotation())
-        u, v = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
-        c = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+        c, u, v, width, height = _rotated_frame(t, renderer)
         corners = [c + a * width / 2 * u + b * height / 2 * v for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
         shapes.append(Path(corners + [corners[0]], closed=True))
 
@@ -781,12 +778,10 @@ def label_overlaps(fig) -> list[tuple[str, str]]:
 
 def _plain_log_ticks(ax, axes: str = "xy"):
     """Log axes ticked 1, 2, 5 per decade and written as plain numbers (20, 50, 100) rather than powers of 10."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     for axis in [a for name, a in (("x", ax.xaxis), ("y", ax.yaxis)) if name in axes]:
-        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        axis.set_minor_formatter(NullFormatter())
+        axis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
+        axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(ticker.NullFormatter())
 
 
 KIND_COLOURS = {"k×k convolution": OKABE_ITO["blue"], "1×1 convolution": OKABE_ITO["sky"],
@@ -809,10 +804,6 @@ def _name(name: str) -> str:
         return network_name(name)
     except ValueError:
         return name
-
-
-def _depthwise_share(t) -> float:
-    return t.share("depthwise convolution")[1] if "depthwise convolution" in t.by_kind else 0.0
 
 
 @styled
@@ -838,7 +829,7 @@ def latency_figure(timings, *, reference: str):
         ax.plot(line, factor * rate * line * 1e9, color="0.45", linestyle=style, linewidth=1, zorder=1, gid="guide")
     labelled = []
     for t, x, y in zip(timings, macs, ms, strict=True):
-        depthwise = _depthwise_share(t) > 0
+        depthwise = "depthwise convolution" in t.by_kind       # a kind is there when its layers are
         colour = OKABE_ITO["vermillion"] if depthwise else OKABE_ITO["blue"]
         ax.plot(x, y, marker="s" if depthwise else "o", color=colour, markersize=7, linestyle="none", zorder=3)
         labelled.append((x, y, _name(t.name), colour))
@@ -1046,14 +1037,11 @@ def variant_training_figure(histories: dict):
     line marks ln 10, the loss of a uniform guess over ten classes. The alt text states
     each run's first and last mini-batch loss, last-epoch mean loss and final test error.
     """
-    if not isinstance(histories, dict) or not histories:
-        raise TypeError(f"histories must be a non-empty dict {{label: History}}, got {type(histories).__name__}")
+    nonempty_dict("histories", histories, "{label: History}")
     fig, ax = figure(width=5.2, height=3.4)
     ends = []
     for i, (label, h) in enumerate(histories.items()):
-        x, losses = _batch_curve(label, h)
-        style = VARIANT_STYLES.get(label, dict(marker="os^vD"[i % 5]))
-        ax.semilogy(x, losses, label=label, markersize=4, linewidth=1.2, markevery=max(1, len(x) // 8), **style)
+        losses = _batch_loss_line(ax, label, h, label=label, **VARIANT_STYLES.get(label, dict(marker="os^vD"[i % 5])))
         test = f", test error {100 * h.test_error[-1]:.1f}%" if len(h.test_error) else ""
         ends.append(f"{label} from {losses[0]:.2f} at the first mini-batch to {losses[-1]:.2f} at the last, "
                     f"mean over the last epoch {h.train_loss[-1]:.3f}{test}")
