@@ -138,3 +138,11 @@ def test_bad_file_is_rejected(tmp_path):
     path.write_text(HEADER.replace(",recipe", "") + "resnet50,76,93,x,paper,T,1,224,256\n")
     with pytest.raises(ValueError, match="columns must be"):
         results.load(path)
+
+
+def test_recipe_gains_are_v2_minus_v1_of_the_same_network():
+    gains = results.recipe_gains()
+    # torchvision 0.29.1 metadata: ResNet-50 IMAGENET1K_V1 76.13, IMAGENET1K_V2 80.858 (Vryniotis 2021: 4.728 points)
+    assert round(gains["resnet50"], 3) == 4.728
+    v2_rows = {r["network"] for r in results.load() if results.weights_version(r) == "V2"}
+    assert set(gains) == v2_rows and len(gains) == 11 and all(g > 0 for g in gains.values())

@@ -29,42 +29,17 @@ from convnets import architectures as A
 from convnets import count, zoo
 from convnets.spec import Conv, Seq
 
-EXACT_PARAMS = {
-    "alexnet": 60_965_224,                # [KSH]
-    "alexnet-torchvision": 61_100_840,    # [TV]
-    "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg19": 143_667_240,          # [TV]
-    "vgg11-bn": 132_868_840, "vgg13-bn": 133_053_736, "vgg16-bn": 138_365_992, "vgg19-bn": 143_678_248,  # [TV]
-    "googlenet-torchvision": 6_624_904,   # [TV] (no auxiliary heads)
-    "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032,                         # [TV]
-    "resnet101": 44_549_160, "resnet152": 60_192_808,                                               # [TV]
-    "densenet121": 7_978_856, "densenet169": 14_149_480, "densenet201": 20_013_928,                 # [TV]
-    "efficientnet-b0": 5_288_548, "efficientnet-b1": 7_794_184, "efficientnet-b2": 9_109_994,       # [TV]
-    "efficientnet-b3": 12_233_232, "efficientnet-b4": 19_341_616, "efficientnet-b5": 30_389_784,    # [TV]
-    "efficientnet-b6": 43_040_704, "efficientnet-b7": 66_347_960,                                   # [TV]
-    "mobilenet-v2": 3_504_872,            # [TV]
-    # after EfficientNet                                                                   [TV-ops] num_params
-    "resnext50-32x4d": 25_028_904, "wide-resnet50-2": 68_883_240,
-    "regnetx-400mf": 5_495_976, "regnety-400mf": 4_344_144, "regnety-800mf": 6_432_512,
-    "convnext-tiny": 28_589_128, "convnext-small": 50_223_688,
-    "efficientnetv2-s": 21_458_488, "mobilenet-v3-large": 5_483_032,
-}
-
-# [TV] GFLOPS, two decimals; B2 is documented at torchvision's evaluation size 288.
-PUBLISHED_GMACS = {
-    "alexnet-torchvision": 0.71, "vgg16": 15.47, "vgg19": 19.63, "googlenet-torchvision": 1.50,
-    "resnet18": 1.81, "resnet34": 3.66, "resnet50": 4.09, "resnet101": 7.80, "resnet152": 11.51,
-    "densenet121": 2.83, "densenet169": 3.36, "densenet201": 4.29, "mobilenet-v2": 0.30,
-    "efficientnet-b0": 0.39, "efficientnet-b1": 0.69, "efficientnet-b3": 1.83, "efficientnet-b4": 4.39,
-    "efficientnet-b5": 10.27, "efficientnet-b6": 19.07, "efficientnet-b7": 37.75,
-}
+# [TV] and [TV-ops]: code/convnets/data/torchvision_counts.csv, read here as reference data
+TORCHVISION = zoo.torchvision_counts()
+EXACT_PARAMS = {"alexnet": 60_965_224} | {name: ref.params for name, ref in TORCHVISION.items()}   # [KSH]
+PUBLISHED_GMACS = {name: ref.gflops for name, ref in TORCHVISION.items() if ref.gflops}
 
 
-# [TV-ops] meta["_ops"], three decimals (ResNeXt's is stored as 4.23); EfficientNetV2-S at its evaluation size 384
-PUBLISHED_GMACS_3DP = {
-    "resnext50-32x4d": 4.23, "wide-resnet50-2": 11.398, "regnetx-400mf": 0.414, "regnety-400mf": 0.402,
-    "regnety-800mf": 0.834, "convnext-tiny": 4.456, "convnext-small": 8.684, "efficientnetv2-s": 8.366,
-    "mobilenet-v3-large": 0.217,
-}
+def test_the_reference_file_holds_every_torchvision_network():
+    # 36 networks; two spot values against the documentation itself
+    assert len(TORCHVISION) == 36 and len(PUBLISHED_GMACS) == 29
+    assert TORCHVISION["resnet50"] == zoo.TorchvisionCounts(25_557_032, "4.09")                    # [TV]
+    assert TORCHVISION["convnext-tiny"] == zoo.TorchvisionCounts(28_589_128, "4.456")              # [TV-ops]
 
 
 @pytest.mark.parametrize("name", EXACT_PARAMS)
@@ -74,14 +49,16 @@ def test_parameters_match_reference_exactly(name):
 
 @pytest.mark.parametrize("name", PUBLISHED_GMACS)
 def test_macs_round_to_the_published_value(name):
-    # stricter than "within 1%": equal at the two decimals the documentation gives
-    assert round(zoo.counts(name).macs / 1e9, 2) == PUBLISHED_GMACS[name]
+    # stricter than "within 1%": equal at the decimals torchvision gives (2, or 3 after EfficientNet;
+    # conv + linear MACs only: counting layer norm too would give ConvNeXt-T 4.459, not 4.456)
+    assert TORCHVISION[name].gmacs(zoo.counts(name).macs) == PUBLISHED_GMACS[name]
 
 
-@pytest.mark.parametrize("name", PUBLISHED_GMACS_3DP)
-def test_macs_after_efficientnet_round_to_the_published_value(name):
-    # conv + linear MACs only; counting layer norm too would give ConvNeXt-T 4.459, not 4.456
-    assert round(zoo.counts(name).macs / 1e9, 3) == PUBLISHED_GMACS_3DP[name]
+def test_published_gmacs_text_and_its_errors():
+    assert zoo.TorchvisionCounts(1, "4.230").gmacs(4_229_600_000) == "4.230"
+    assert zoo.TorchvisionCounts(1, "0.30").gmacs(300_774_272) == "0.30"
+    with pytest.raises(ValueError, match="no published GFLOPS"):
+        zoo.TorchvisionCounts(1, None).gmacs(1)
 
 
 @pytest.mark.parametrize("name, widths, depths, groups", [

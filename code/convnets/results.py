@@ -89,6 +89,13 @@ def top1(source: str = "weights", version: str = "V1") -> dict[str, float]:
             if r["source"] == source and r["top1"] is not None and weights_version(r) in (None, version)}
 
 
+def recipe_gains() -> dict[str, float]:
+    """Top-1 points each network gains from torchvision's V1 weights to its V2 weights (the same
+    architecture retrained with a later recipe, and evaluated at a re-tuned resize), by network."""
+    v1, v2 = top1("weights", "V1"), top1("weights", "V2")
+    return {name: v2[name] - v1[name] for name in v2}
+
+
 def source(row: dict) -> str:
     """Where a result comes from, briefly: the paper's table, or which reference weights."""
     if row["source"] == "weights":

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 from . import architectures as A
 from .accounting import Counts, count, summary
@@ -107,6 +109,38 @@ def table() -> list[dict]:
         rows.append({"name": e.name, "family": e.family, "year": e.year, "input": e.input_size,
                      "params": c.params, "macs": c.macs, "depth": c.depth, "cite": e.cite, "note": e.note})
     return rows
+
+
+@dataclass(frozen=True)
+class TorchvisionCounts:
+    """What torchvision documents for a network's first weights (``data/torchvision_counts.csv``).
+
+    ``params`` is exact; ``gflops`` is multiply-accumulates in billions as torchvision writes them
+    (its decimals are the precision of the comparison), or None where the file gives none.
+    """
+
+    params: int
+    gflops: str | None
+
+    def gmacs(self, macs: int) -> str:
+        """``macs`` in billions, written with as many decimals as torchvision's ``gflops``."""
+        if self.gflops is None:
+            raise ValueError("this network has no published GFLOPS to compare with")
+        decimals = len(self.gflops.partition(".")[2])
+        return f"{macs / 1e9:.{decimals}f}"
+
+
+@functools.cache
+def torchvision_counts() -> dict[str, TorchvisionCounts]:
+    """Network name -> what torchvision 0.29.1 documents for it (comment lines give the sources)."""
+    text = resources.files("convnets").joinpath("data/torchvision_counts.csv").read_text()
+    rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
+    table = {}
+    for row in rows:
+        if row["network"] not in ZOO:
+            raise ValueError(f"torchvision_counts.csv: unknown network {row['network']!r}")
+        table[row["network"]] = TorchvisionCounts(int(row["params"]), row["gflops"] or None)
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:
